@@ -1,0 +1,127 @@
+"""Shape the generated project to the answers: keep one file per chosen alternative.
+
+Two declarative tables drive everything:
+
+* ``FILES_BY_ANSWER``: the files that exist only for one answer. Files of the
+  answers that were *not* chosen are deleted.
+* ``RENAMED_BY_ANSWER``: whole-file alternatives written as ``<name>_<answer>``
+  in the template; the chosen one is renamed to its real name.
+
+Then per-project secrets are written with ``secrets`` (no network, ever).
+Runs with the generated project as the working directory.
+"""
+
+import json
+import secrets
+import shutil
+import sys
+from pathlib import Path
+
+ENGINE_FILES = {
+    "chameleon": ["{pkg}/templates/*.pt"],
+    "jinja2": ["{pkg}/templates/*.jinja2"],
+    "mako": ["{pkg}/templates/*.mako"],
+}
+
+FILES_BY_ANSWER = {
+    "cache_backend": {
+        "memory": [],
+        "redis": ["tests/test_cache_redis.py"],
+        "memcached": ["tests/test_cache_memcached.py"],
+        "none": [],
+    },
+    "orm": {
+        "sqlalchemy": [
+            "{pkg}/db",
+            "{pkg}/seed.py",
+            "tests/test_db.py",
+            "tests/test_seed.py",
+        ],
+        "none": ["tests/test_catalog_memory.py"],
+    },
+    "database": {
+        "sqlite": [],
+        "postgresql": ["tests/test_postgresql.py"],
+    },
+    "template_engine": ENGINE_FILES,
+    "concurrency": {
+        "threads": [],
+        "gevent": ["gunicorn.conf.py"],
+    },
+}
+
+RENAMED_BY_ANSWER = {
+    "orm": {
+        "sqlalchemy": {
+            "{pkg}/catalog_sqlalchemy.py": "{pkg}/catalog.py",
+            "tests/conftest_sqlalchemy.py": "tests/conftest.py",
+        },
+        "none": {
+            "{pkg}/catalog_memory.py": "{pkg}/catalog.py",
+            "tests/conftest_memory.py": "tests/conftest.py",
+        },
+    },
+    "template_engine": {
+        engine: {"{pkg}/templating_" + engine + ".py": "{pkg}/templating.py"}
+        for engine in ENGINE_FILES
+    },
+}
+
+# Placeholders in the generated files, replaced by a fresh random value each.
+SECRET_PLACEHOLDERS = {
+    "development.ini": "__DEVELOPMENT_SECRET__",
+    "testing.ini": "__TESTING_SECRET__",
+}
+
+
+def unselected_paths(answers, table):
+    """Yield the path patterns of every answer that was not chosen."""
+    for field, by_value in table.items():
+        chosen = answers[field]
+        for value, paths in by_value.items():
+            if value != chosen:
+                yield from paths
+
+
+def resolve(root, pattern, pkg):
+    return sorted(root.glob(pattern.format(pkg=pkg)))
+
+
+def remove(path):
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def shape_project(root, answers):
+    pkg = answers["repo_name"]
+    for pattern in unselected_paths(answers, FILES_BY_ANSWER):
+        for path in resolve(root, pattern, pkg):
+            remove(path)
+    for pattern in unselected_paths(answers, RENAMED_BY_ANSWER):
+        for path in resolve(root, pattern, pkg):
+            remove(path)
+    for field, by_value in RENAMED_BY_ANSWER.items():
+        for source, target in by_value[answers[field]].items():
+            (root / source.format(pkg=pkg)).rename(root / target.format(pkg=pkg))
+
+
+def write_secrets(root):
+    for filename, placeholder in SECRET_PLACEHOLDERS.items():
+        path = root / filename
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            text.replace(placeholder, secrets.token_urlsafe(32)), encoding="utf-8"
+        )
+
+
+def main(answers_json, root):
+    answers = json.loads(answers_json)
+    shape_project(root, answers)
+    write_secrets(root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(r"""{{ cookiecutter | tojson }}""", Path.cwd()))

@@ -1,0 +1,89 @@
+"""The JSON API: list, detail, create and its validation."""
+
+import pytest
+
+VALID = {
+    "name": "Teapot",
+    "price_cents": 1999,
+    "category_id": 2,
+    "tags": ["gift", "tea"],
+}
+
+
+def test_list_first_page(testapp):
+    response = testapp.get("/api/items", status=200)
+    assert response.content_type == "application/json"
+    body = response.json
+    assert [item["id"] for item in body["items"]] == list(range(1, 51))
+    assert body["page"] == 1 and body["has_next"] is True
+    first = body["items"][0]
+    assert set(first) == {"id", "name", "price_cents", "category", "tags"}
+    assert set(first["category"]) == {"id", "name"}
+
+
+def test_list_later_page(testapp):
+    body = testapp.get("/api/items?page=3", status=200).json
+    assert [item["id"] for item in body["items"]] == list(range(101, 121))
+    assert body["has_next"] is False
+
+
+def test_detail(testapp):
+    body = testapp.get("/api/items/7", status=200).json
+    assert body["id"] == 7 and body["name"] == "Item 0007"
+    assert body["description"].startswith("Item number 7.")
+
+
+def test_detail_missing_is_json_404(testapp):
+    response = testapp.get("/api/items/99999", status=404)
+    assert response.json == {"error": "not_found", "message": "There is no item 99999."}
+
+
+def test_create_returns_201_and_is_readable(testapp):
+    response = testapp.post_json("/api/items", VALID, status=201)
+    created = response.json
+    assert created["name"] == "Teapot"
+    assert created["tags"] == ["gift", "tea"]
+    assert response.location.endswith(f"/api/items/{created['id']}")
+    assert testapp.get(f"/api/items/{created['id']}").json["name"] == "Teapot"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**VALID, "name": ""}, "name"),
+        ({**VALID, "name": 5}, "name"),
+        ({**VALID, "name": "x" * 201}, "name"),
+        ({**VALID, "price_cents": -1}, "price_cents"),
+        ({**VALID, "price_cents": "12"}, "price_cents"),
+        ({**VALID, "price_cents": True}, "price_cents"),
+        ({**VALID, "category_id": 0}, "category_id"),
+        ({**VALID, "category_id": 999}, "category_id"),
+        ({**VALID, "tags": "gift"}, "tags"),
+        ({**VALID, "tags": [""]}, "tags"),
+        ({**VALID, "description": 3}, "description"),
+        ({"price_cents": 1, "category_id": 1}, "name"),
+        ([1, 2], "body"),
+    ],
+)
+def test_create_rejects_invalid_fields(testapp, body, field):
+    response = testapp.post_json("/api/items", body, status=400)
+    assert field in response.json["errors"]
+
+
+def test_create_rejects_malformed_json(testapp):
+    for raw in (b"{not json", b"\xff\xfe", b""):
+        response = testapp.post(
+            "/api/items", raw, content_type="application/json", status=400
+        )
+        assert "body" in response.json["errors"]
+
+
+def test_create_rejects_huge_body(testapp):
+    body = {**VALID, "description": "x" * 70_000}
+    response = testapp.post_json("/api/items", body, status=400)
+    assert "body" in response.json["errors"]
+
+
+def test_create_needs_a_json_content_type(testapp):
+    response = testapp.post("/api/items", {"name": "x"}, status=415)
+    assert response.json["error"] == "Unsupported Media Type"

@@ -1,0 +1,30 @@
+"""{{ cookiecutter.repo_name }}: the WSGI application factory.
+
+``main()`` is the table of contents: one ``config.include`` per concern, each a
+small module with an ``includeme`` configured from the typed settings.
+"""
+
+from pyramid.config import Configurator
+
+from .settings import settings_from_environment
+
+PROJECT_NAME = {{ cookiecutter.project_name | py_string }}
+
+
+def main(global_config, **settings):
+    """Build the WSGI application from PasteDeploy settings."""
+    settings = settings_from_environment(settings)
+    with Configurator(settings=settings) as config:
+        config.include(".settings")
+        config.include(".templating")
+{%- if cookiecutter.orm == "sqlalchemy" %}
+        config.include(".db")
+{%- endif %}
+        config.include(".catalog")
+        config.include(".cache")
+        config.include(".httpcache")
+        config.include(".security")
+        config.include(".tweens")
+        config.include(".routes")
+        config.scan(".views")
+    return config.make_wsgi_app()

@@ -1,0 +1,129 @@
+"""The example catalog over a small in-process data source (no database).
+
+The same functions as the SQLAlchemy variant, over lists built at start-up.
+Functions return copies, so callers can cache or mutate them freely.
+"""
+
+import copy
+import threading
+from datetime import datetime, timezone
+
+PER_PAGE = 50
+DATASET = "items"
+CATEGORIES = ("Books", "Garden", "Kitchen", "Music", "Toys")
+TAGS = ("new", "sale", "popular", "gift", "eco")
+
+
+class UnknownCategory(LookupError):
+    """The new item names a category that does not exist."""
+
+
+class MemoryCatalog:
+    def __init__(self, item_count):
+        self.lock = threading.Lock()
+        self.categories = [
+            {"id": number, "name": name} for number, name in enumerate(CATEGORIES, 1)
+        ]
+        self.items = []
+        for number in range(1, item_count + 1):
+            self.items.append(
+                {
+                    "id": number,
+                    "name": f"Item {number:04d}",
+                    "price_cents": 100 + (number * 37) % 9900,
+                    "category": self.categories[number % len(self.categories)],
+                    "tags": sorted({TAGS[number % 5], TAGS[(number * 3) % 5]}),
+                    "description": f"Item number {number}. " * 20,
+                    "created_at": datetime(2024, 1, 1, tzinfo=timezone.utc).isoformat(),
+                }
+            )
+
+
+def _catalog(request):
+    return request.registry.catalog
+
+
+def _summary(item):
+    return {
+        key: copy.deepcopy(value)
+        for key, value in item.items()
+        if key not in ("description", "created_at")
+    }
+
+
+def home(request):
+    catalog = _catalog(request)
+    with catalog.lock:
+        categories = [
+            {
+                **category,
+                "item_count": sum(
+                    1
+                    for item in catalog.items
+                    if item["category"]["id"] == category["id"]
+                ),
+            }
+            for category in catalog.categories
+        ]
+        latest = [_summary(item) for item in reversed(catalog.items[-5:])]
+    categories.sort(key=lambda category: category["name"])
+    return {
+        "item_count": sum(category["item_count"] for category in categories),
+        "categories": categories,
+        "latest": latest,
+    }
+
+
+def item_page(request, page, per_page=PER_PAGE):
+    catalog = _catalog(request)
+    start = (page - 1) * per_page
+    with catalog.lock:
+        rows = catalog.items[start : start + per_page + 1]
+        items = [_summary(item) for item in rows[:per_page]]
+    return {
+        "items": items,
+        "page": page,
+        "per_page": per_page,
+        "has_next": len(rows) > per_page,
+    }
+
+
+def item_detail(request, item_id):
+    catalog = _catalog(request)
+    with catalog.lock:
+        if 1 <= item_id <= len(catalog.items):
+            return copy.deepcopy(catalog.items[item_id - 1])
+    return None
+
+
+def category_ids(request):
+    return {category["id"] for category in _catalog(request).categories}
+
+
+def create_item(request, new_item):
+    catalog = _catalog(request)
+    categories = {category["id"]: category for category in catalog.categories}
+    if new_item.category_id not in categories:
+        raise UnknownCategory(new_item.category_id)
+    with catalog.lock:
+        item = {
+            "id": len(catalog.items) + 1,
+            "name": new_item.name,
+            "price_cents": new_item.price_cents,
+            "category": categories[new_item.category_id],
+            "tags": sorted(set(new_item.tags)),
+            "description": new_item.description,
+            "created_at": datetime.now(timezone.utc).isoformat(),
+        }
+        catalog.items.append(item)
+    request.cache.bump(DATASET)
+    return copy.deepcopy(item)
+
+
+def check(request):
+    """Health check: the in-process data source is always available."""
+
+
+def includeme(config):
+    item_count = int(config.get_settings().get("catalog.items", 1000))
+    config.registry.catalog = MemoryCatalog(item_count)

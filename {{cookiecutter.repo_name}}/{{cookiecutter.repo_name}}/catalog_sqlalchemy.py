@@ -1,0 +1,128 @@
+"""The example catalog over SQLAlchemy: the queries behind every page.
+
+Functions return plain dicts and lists, never live ORM objects, so a result can
+be cached, serialized to JSON and rendered by any template engine.
+Writes invalidate the cached "items" data set after the transaction commits.
+"""
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload, undefer
+
+from .db.models import Category, Item, Tag
+
+PER_PAGE = 50
+DATASET = "items"
+
+
+class UnknownCategory(LookupError):
+    """The new item names a category that does not exist."""
+
+
+def _category(category):
+    return {"id": category.id, "name": category.name}
+
+
+def _summary(item):
+    return {
+        "id": item.id,
+        "name": item.name,
+        "price_cents": item.price_cents,
+        "category": _category(item.category),
+        "tags": sorted(tag.name for tag in item.tags),
+    }
+
+
+def _listing():
+    # Many-to-one: joined into the same query; collection: one extra IN query.
+    return select(Item).options(joinedload(Item.category), selectinload(Item.tags))
+
+
+def home(request):
+    db = request.dbsession
+    counts = (
+        select(Category.id, Category.name, func.count(Item.id).label("item_count"))
+        .outerjoin(Item, Item.category_id == Category.id)
+        .group_by(Category.id, Category.name)
+        .order_by(Category.name)
+    )
+    latest = db.scalars(_listing().order_by(Item.id.desc()).limit(5)).all()
+    categories = [row._asdict() for row in db.execute(counts)]
+    return {
+        "item_count": sum(category["item_count"] for category in categories),
+        "categories": categories,
+        "latest": [_summary(item) for item in latest],
+    }
+
+
+def item_page(request, page, per_page=PER_PAGE):
+    """Page ``page`` (1-based) of the items, newest last."""
+    rows = request.dbsession.scalars(
+        _listing().order_by(Item.id).offset((page - 1) * per_page).limit(per_page + 1)
+    ).all()
+    return {
+        "items": [_summary(item) for item in rows[:per_page]],
+        "page": page,
+        "per_page": per_page,
+        "has_next": len(rows) > per_page,
+    }
+
+
+def item_detail(request, item_id):
+    item = request.dbsession.scalar(
+        _listing().options(undefer(Item.description)).where(Item.id == item_id)
+    )
+    if item is None:
+        return None
+    return {
+        **_summary(item),
+        "description": item.description,
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+def category_ids(request):
+    return set(request.dbsession.scalars(select(Category.id)))
+
+
+def create_item(request, new_item):
+    """Insert ``new_item`` (a validated ``NewItem``) and return its detail dict."""
+    db = request.dbsession
+    category = db.get(Category, new_item.category_id)
+    if category is None:
+        raise UnknownCategory(new_item.category_id)
+    item = Item(
+        name=new_item.name,
+        price_cents=new_item.price_cents,
+        description=new_item.description,
+        category=category,
+        tags=_tags(db, new_item.tags),
+    )
+    db.add(item)
+    db.flush()
+    # Other processes must not see the new generation before the row is visible.
+    request.tm.get().addAfterCommitHook(
+        lambda committed: committed and request.cache.bump(DATASET)
+    )
+    return {
+        **_summary(item),
+        "description": item.description,
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+def _tags(db, names):
+    if not names:
+        return []
+    existing = {
+        tag.name: tag for tag in db.scalars(select(Tag).where(Tag.name.in_(names)))
+    }
+    return [existing.get(name) or Tag(name=name) for name in names]
+
+
+def check(request):
+    """Health check: one round trip to the database."""
+    request.dbsession.execute(select(1))
+
+
+def includeme(config):
+    """Nothing to set up: the data lives in the database (see ``db``)."""

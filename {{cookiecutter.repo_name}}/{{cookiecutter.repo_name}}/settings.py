@@ -1,0 +1,71 @@
+"""Typed settings, parsed once at start-up.
+
+PasteDeploy hands Pyramid a dict of strings. The values every request needs are
+converted here once (``AppSettings``), so no view calls ``asbool()`` per request.
+Each concern module parses its own section (``cache.*``, ``sqlalchemy.*``) the
+same way in its ``includeme``.
+"""
+
+import os
+from dataclasses import dataclass
+
+from pyramid.settings import asbool
+
+# 12-factor overrides, applied when ``settings.from_environment = true``
+# (production.ini). Development and tests use their .ini files only, so a stray
+# DATABASE_URL in a developer's shell never points the tests at a real database.
+ENVIRONMENT_OVERRIDES = {
+    "DATABASE_URL": "sqlalchemy.url",
+    "CACHE_URL": "cache.url",
+    "SECRET_KEY": "secret_key",
+    "SERVER_TIMING": "server_timing",
+}
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid: the app refuses to start."""
+
+
+def settings_from_environment(settings, environ=os.environ):
+    """Return ``settings`` with the environment overrides applied (if enabled)."""
+    if not asbool(settings.get("settings.from_environment", False)):
+        return dict(settings)
+    merged = dict(settings)
+    for variable, key in ENVIRONMENT_OVERRIDES.items():
+        if environ.get(variable):
+            merged[key] = environ[variable]
+    return merged
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    environment: str
+    secret_key: str
+    server_timing: bool
+
+    @property
+    def production(self):
+        return self.environment == "production"
+
+    @classmethod
+    def from_settings(cls, settings):
+        environment = settings.get("app.environment", "production")
+        if environment not in ENVIRONMENTS:
+            raise SettingsError(
+                f"app.environment = {environment!r}: must be one of "
+                + ", ".join(ENVIRONMENTS)
+            )
+        return cls(
+            environment=environment,
+            secret_key=settings.get("secret_key", "").strip(),
+            server_timing=asbool(settings.get("server_timing", False)),
+        )
+
+
+def includeme(config):
+    config.registry.app_settings = AppSettings.from_settings(config.get_settings())
+    config.add_request_method(
+        lambda request: request.registry.app_settings, "app_settings", reify=True
+    )

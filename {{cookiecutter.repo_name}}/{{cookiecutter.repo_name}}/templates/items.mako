@@ -1,0 +1,17 @@
+<%inherit file="layout.mako"/>
+<%namespace file="item_row.mako" import="item_row"/>
+<%def name="title()">Items, page ${listing['page']}</%def>
+<h1>Items, page ${listing['page']}</h1>
+<ul class="items">
+% for item in listing['items']:
+  ${item_row(item)}
+% endfor
+</ul>
+<nav class="pager">
+% if listing['page'] > 1:
+<a rel="prev" href="${request.route_url('items', _query={'page': listing['page'] - 1})}">Previous</a>
+% endif
+% if listing['has_next']:
+<a rel="next" href="${request.route_url('items', _query={'page': listing['page'] + 1})}">Next</a>
+% endif
+</nav>

@@ -1,0 +1,14 @@
+<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${self.title()}</title>
+  <link rel="stylesheet" href="${request.static_url(package + ':static/app.css')}">
+</head>
+<body>
+  <header><a href="${request.route_url('home')}">${project_name}</a> <nav><a href="${request.route_url('items')}">Items</a></nav></header>
+  <main>${self.body()}</main>
+</body>
+</html>
+<%def name="title()">${project_name}</%def>

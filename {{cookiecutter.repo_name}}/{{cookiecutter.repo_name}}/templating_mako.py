@@ -1,0 +1,18 @@
+"""Templates: mako through pyramid_mako, with the globals every page uses."""
+
+from pyramid.events import BeforeRender
+
+from . import PROJECT_NAME
+
+
+def add_globals(event):
+    event["project_name"] = PROJECT_NAME
+    # For asset specs: request.static_url(package + ":static/app.css")
+    event["package"] = __package__
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings.setdefault("mako.directories", "{{ cookiecutter.repo_name }}:templates")
+    config.include("pyramid_mako")
+    config.add_subscriber(add_globals, BeforeRender)

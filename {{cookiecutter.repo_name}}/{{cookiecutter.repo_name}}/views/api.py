@@ -1,0 +1,72 @@
+"""The JSON API: list, detail and create.
+
+CSRF: the create view accepts only ``Content-Type: application/json``. A
+cross-site page cannot send that without a CORS preflight, which this app never
+grants, so the JSON API needs no CSRF token (``require_csrf=False``); HTML forms
+keep the default token check (``security.py``).
+"""
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPUnsupportedMediaType
+from pyramid.view import view_config
+
+from .. import catalog, httpcache
+from ..validation import InvalidInput, parse_new_item, parse_page
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@view_config(
+    route_name="api_items",
+    request_method="GET",
+    renderer="json",
+    http_cache=httpcache.PUBLIC,
+)
+def list_items(request):
+    page = parse_page(request.GET.get("page"))
+    return request.cache.get_or_create(
+        catalog.DATASET, f"page:{page}", lambda: catalog.item_page(request, page)
+    )
+
+
+@view_config(
+    route_name="api_item",
+    request_method="GET",
+    renderer="json",
+    http_cache=httpcache.PUBLIC,
+)
+def get_item(request):
+    item_id = int(request.matchdict["id"])
+    detail = request.cache.get_or_create(
+        catalog.DATASET,
+        f"item:{item_id}",
+        lambda: catalog.item_detail(request, item_id),
+    )
+    if detail is None:
+        raise HTTPNotFound(f"There is no item {item_id}.")
+    return detail
+
+
+@view_config(
+    route_name="api_items",
+    request_method="POST",
+    renderer="json",
+    http_cache=httpcache.NO_STORE,
+    require_csrf=False,
+)
+def create_item(request):
+    if request.content_type != "application/json":
+        raise HTTPUnsupportedMediaType("Send the item as application/json.")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise InvalidInput({"body": f"at most {MAX_BODY_BYTES} bytes"})
+    try:
+        body = request.json_body
+    except ValueError:
+        raise InvalidInput({"body": "must be valid JSON (UTF-8)"}) from None
+    new_item = parse_new_item(body)
+    try:
+        created = catalog.create_item(request, new_item)
+    except catalog.UnknownCategory:
+        raise InvalidInput({"category_id": "no such category"}) from None
+    request.response.status_int = 201
+    request.response.location = request.route_url("api_item", id=created["id"])
+    return created

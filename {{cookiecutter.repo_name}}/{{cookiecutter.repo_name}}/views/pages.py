@@ -1,0 +1,48 @@
+"""HTML pages. Data comes from the catalog through the server-side cache."""
+
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.view import view_config
+
+from .. import catalog, httpcache
+from ..validation import parse_page
+
+TEMPLATES = "{{ cookiecutter.repo_name }}:templates/"
+EXT = ".{{ cookiecutter.__template_ext }}"
+
+
+@view_config(
+    route_name="home", renderer=TEMPLATES + "home" + EXT, http_cache=httpcache.PUBLIC
+)
+def home(request):
+    summary = request.cache.get_or_create(
+        catalog.DATASET, "home", lambda: catalog.home(request)
+    )
+    return {"summary": summary}
+
+
+@view_config(
+    route_name="items", renderer=TEMPLATES + "items" + EXT, http_cache=httpcache.PUBLIC
+)
+def items(request):
+    page = parse_page(request.GET.get("page"))
+    listing = request.cache.get_or_create(
+        catalog.DATASET, f"page:{page}", lambda: catalog.item_page(request, page)
+    )
+    if not listing["items"] and page > 1:
+        raise HTTPNotFound(f"There is no page {page}.")
+    return {"listing": listing}
+
+
+@view_config(
+    route_name="item", renderer=TEMPLATES + "item" + EXT, http_cache=httpcache.PUBLIC
+)
+def item(request):
+    item_id = int(request.matchdict["id"])
+    detail = request.cache.get_or_create(
+        catalog.DATASET,
+        f"item:{item_id}",
+        lambda: catalog.item_detail(request, item_id),
+    )
+    if detail is None:
+        raise HTTPNotFound(f"There is no item {item_id}.")
+    return {"item": detail}
