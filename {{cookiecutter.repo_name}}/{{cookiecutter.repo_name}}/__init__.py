@@ -22,6 +22,7 @@ def main(global_config, **settings):
 {%- endif %}
         config.include(".catalog")
         config.include(".cache")
+        config.include(".scaleout")
         config.include(".httpcache")
         config.include(".security")
         config.include(".tweens")

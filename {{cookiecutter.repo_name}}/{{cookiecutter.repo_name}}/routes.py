@@ -9,3 +9,4 @@ def includeme(config):
     config.add_route("api_items", "/api/items")
     config.add_route("api_item", r"/api/items/{id:\d+}")
     config.add_route("healthz", "/healthz")
+    config.add_route("session", "/session")
