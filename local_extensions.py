@@ -36,3 +36,16 @@ def py_string(value):
 def toml_string(value):
     """A TOML basic string (double quotes, escapes TOML defines)."""
     return _escape(str(value), '"', lambda char: f"\\u{ord(char):04x}")
+
+
+@simple_filter
+def required_name(value):
+    """Stop before any directory is made when ``repo_name`` is empty.
+
+    The project directory is named after it: an empty name would point
+    cookiecutter at the output directory itself, before any hook could explain.
+    The pre-gen hook checks every other rule.
+    """
+    if not str(value).strip():
+        raise ValueError("repo_name: must not be empty")
+    return value

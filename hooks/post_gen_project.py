@@ -33,6 +33,7 @@ FILES_BY_ANSWER = {
     "orm": {
         "sqlalchemy": [
             "{pkg}/db",
+            "{pkg}/alembic",
             "{pkg}/seed.py",
             "tests/test_db.py",
             "tests/test_seed.py",

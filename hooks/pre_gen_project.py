@@ -33,6 +33,9 @@ DEPENDENCY_NAMES = frozenset(
     """.split()
 )
 
+# sys.stdlib_module_names leaves out the interpreter's own "test" package.
+STANDARD_LIBRARY = frozenset(sys.stdlib_module_names) | {"test"}
+
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*\Z")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -51,7 +54,7 @@ def check_repo_name(name):
         return f"repo_name {name!r}: must be at most 64 characters"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"repo_name {name!r}: must not be a Python keyword"
-    if name in sys.stdlib_module_names:
+    if name in STANDARD_LIBRARY:
         return f"repo_name {name!r}: must not shadow the standard library module {name!r}"
     if name in DEPENDENCY_NAMES:
         return f"repo_name {name!r}: must not shadow the dependency {name!r}"

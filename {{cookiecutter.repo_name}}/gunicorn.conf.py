@@ -1,4 +1,7 @@
-"""gunicorn settings for the gevent worker: ``gunicorn -c gunicorn.conf.py --paste production.ini``."""
+"""gunicorn settings for the gevent worker.
+
+Used as ``gunicorn -c gunicorn.conf.py --paste production.ini`` (``make serve``).
+"""
 
 import os
 

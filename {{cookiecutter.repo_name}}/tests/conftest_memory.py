@@ -10,6 +10,7 @@ import uuid
 import pytest
 import webtest
 from pyramid.paster import get_appsettings
+
 from {{ cookiecutter.repo_name }} import main
 from {{ cookiecutter.repo_name }}.catalog import MemoryCatalog
 

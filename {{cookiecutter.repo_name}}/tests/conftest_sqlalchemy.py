@@ -15,11 +15,12 @@ import pytest
 import transaction
 import webtest
 from pyramid.paster import get_appsettings
+from sqlalchemy import make_url
+
 from {{ cookiecutter.repo_name }} import main
 from {{ cookiecutter.repo_name }}.db import get_tm_session
 from {{ cookiecutter.repo_name }}.db.models import Base
 from {{ cookiecutter.repo_name }}.seed import seed
-from sqlalchemy import make_url
 
 from .services import require, url_reachable
 

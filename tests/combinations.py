@@ -1,0 +1,62 @@
+"""The answer space of the template, and the covering set the run tier installs."""
+
+import itertools
+
+CHOICES = {
+    "cache_backend": ("memory", "redis", "memcached", "none"),
+    "orm": ("sqlalchemy", "none"),
+    "database": ("sqlite", "postgresql"),
+    "template_engine": ("chameleon", "jinja2", "mako"),
+    "concurrency": ("threads", "gevent"),
+}
+
+
+def is_supported(answers):
+    """orm=none has no database: the pre-gen hook rejects database=postgresql."""
+    return not (answers["orm"] == "none" and answers["database"] == "postgresql")
+
+
+def all_combinations():
+    for values in itertools.product(*CHOICES.values()):
+        yield dict(zip(CHOICES, values, strict=True))
+
+
+SUPPORTED = [answers for answers in all_combinations() if is_supported(answers)]
+UNSUPPORTED = [answers for answers in all_combinations() if not is_supported(answers)]
+
+
+def combo(cache, orm, database, template, concurrency):
+    return {
+        "cache_backend": cache,
+        "orm": orm,
+        "database": database,
+        "template_engine": template,
+        "concurrency": concurrency,
+    }
+
+
+# Every value of every prompt, and every pair of cache x concurrency,
+# (orm, database) x concurrency and template x orm (checked by a test).
+COVERING = [
+    combo("memory", "sqlalchemy", "sqlite", "chameleon", "threads"),
+    combo("memory", "sqlalchemy", "postgresql", "jinja2", "gevent"),
+    combo("redis", "sqlalchemy", "postgresql", "mako", "threads"),
+    combo("redis", "none", "sqlite", "chameleon", "gevent"),
+    combo("memcached", "none", "sqlite", "jinja2", "threads"),
+    combo("memcached", "sqlalchemy", "sqlite", "mako", "gevent"),
+    combo("none", "none", "sqlite", "mako", "threads"),
+    combo("none", "sqlalchemy", "postgresql", "chameleon", "gevent"),
+]
+
+
+def slug(answers):
+    """A short, unique, importable name for one combination."""
+    return "_".join(
+        [
+            answers["cache_backend"],
+            "sa" if answers["orm"] == "sqlalchemy" else "noorm",
+            answers["database"][:2],
+            answers["template_engine"][:3],
+            answers["concurrency"][:3],
+        ]
+    )

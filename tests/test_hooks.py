@@ -1,0 +1,127 @@
+"""The hooks' functions, tested directly (baking tests them end to end)."""
+
+import json
+
+import pytest
+
+from .combinations import CHOICES
+from .conftest import load_hook
+
+pre = load_hook("pre_gen_project")
+post = load_hook("post_gen_project")
+
+GOOD = {
+    "project_name": "Shop",
+    "repo_name": "shop",
+    "description": "",
+    "author_name": "A",
+    "author_email": "a@example.com",
+    "cache_backend": "memory",
+    "orm": "sqlalchemy",
+    "database": "sqlite",
+    "template_engine": "chameleon",
+    "concurrency": "threads",
+}
+
+
+def test_hook_choices_match_cookiecutter_json():
+    from .conftest import TEMPLATE
+
+    declared = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    for field, values in CHOICES.items():
+        assert tuple(declared[field]) == values == pre.CHOICES[field]
+
+
+def test_good_answers_pass():
+    assert pre.validate(GOOD) == []
+    assert pre.main(json.dumps(GOOD)) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("", "must not be empty"),
+        ("My App", "lowercase ASCII Python identifier"),
+        ("9lives", "lowercase ASCII Python identifier"),
+        ("café", "lowercase ASCII Python identifier"),
+        ("class", "keyword"),
+        ("match", "keyword"),
+        ("json", "standard library"),
+        ("test", "standard library"),
+        ("pyramid", "dependency"),
+        ("sqlalchemy", "dependency"),
+        ("redis", "dependency"),
+        ("a" * 65, "at most 64"),
+    ],
+)
+def test_bad_repo_names_name_the_rule(name, rule):
+    (problem,) = pre.validate({**GOOD, "repo_name": name})
+    assert problem.startswith("repo_name")
+    assert rule in problem
+
+
+def test_every_problem_is_reported_on_its_own_line(capsys):
+    answers = {**GOOD, "repo_name": "json", "cache_backend": "redsi"}
+    assert pre.main(json.dumps(answers)) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("ERROR: ") for line in lines)
+
+
+def test_orm_none_with_postgresql_is_rejected():
+    (problem,) = pre.validate({**GOOD, "orm": "none", "database": "postgresql"})
+    assert "needs orm=sqlalchemy" in problem
+
+
+def test_unselected_paths_come_from_the_table():
+    answers = {**GOOD, "cache_backend": "redis", "concurrency": "gevent"}
+    paths = set(post.unselected_paths(answers, post.FILES_BY_ANSWER))
+    assert "tests/test_cache_redis.py" not in paths
+    assert "tests/test_cache_memcached.py" in paths
+    assert "gunicorn.conf.py" not in paths
+    assert "{pkg}/templates/*.jinja2" in paths
+
+
+def test_shape_project_removes_and_renames(tmp_path):
+    files = [
+        "pkg/catalog_sqlalchemy.py",
+        "pkg/catalog_memory.py",
+        "pkg/templating_chameleon.py",
+        "pkg/templating_jinja2.py",
+        "pkg/templating_mako.py",
+        "pkg/templates/home.pt",
+        "pkg/templates/home.jinja2",
+        "pkg/db/models.py",
+        "tests/conftest_sqlalchemy.py",
+        "tests/conftest_memory.py",
+        "tests/test_catalog_memory.py",
+        "gunicorn.conf.py",
+    ]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    answers = {**GOOD, "repo_name": "pkg", "orm": "none", "template_engine": "jinja2"}
+    post.shape_project(tmp_path, answers)
+    remaining = sorted(
+        str(path.relative_to(tmp_path))
+        for path in tmp_path.rglob("*")
+        if path.is_file()
+    )
+    assert remaining == [
+        "pkg/catalog.py",
+        "pkg/templates/home.jinja2",
+        "pkg/templating.py",
+        "tests/conftest.py",
+        "tests/test_catalog_memory.py",
+    ]
+    assert (tmp_path / "pkg/catalog.py").read_text() == "pkg/catalog_memory.py"
+
+
+def test_secrets_are_random_per_project(tmp_path):
+    for name in post.SECRET_PLACEHOLDERS:
+        (tmp_path / name).write_text(f"secret_key = {post.SECRET_PLACEHOLDERS[name]}\n")
+    post.write_secrets(tmp_path)
+    first = (tmp_path / "development.ini").read_text()
+    assert "__DEVELOPMENT_SECRET__" not in first
+    assert len(first.split(" = ")[1].strip()) >= 40
+    assert first != (tmp_path / "testing.ini").read_text()
