@@ -1,0 +1,39 @@
+# pyramid-fast: the template's own commands.
+#   make test      hooks, bad answers, every combination rendered and linted,
+#                  and the covering set installed with its own suite run
+#   make test-all  the same, installing and testing every supported combination
+#   make demo      bake the defaults into build/demo, set them up and serve them
+#   make lint      ruff over the hooks and the tests
+
+PYTHON ?= python3
+VENV := build/venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: test test-all demo lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: tests/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r tests/requirements.txt
+	touch $@
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
+
+test-all: $(VENV)/.installed
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider --all-combinations $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check hooks tests local_extensions.py
+	$(BIN)/ruff format --check hooks tests local_extensions.py
+
+demo: $(VENV)/.installed
+	rm -rf build/demo
+	$(BIN)/cookiecutter --no-input --output-dir build/demo .
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(MAKE) -C build/demo/pyramid_fast_app run
+
+clean:
+	rm -rf build

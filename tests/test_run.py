@@ -1,0 +1,103 @@
+"""Run tier: install baked projects and run their own test suites.
+
+By default a covering set (every value of every prompt, and every pair that
+interacts); ``--all-combinations`` (``make test-all``) runs all of them.
+Each project is set up by its own ``make test``, exactly as a user would,
+with uv on PATH so installs come from one shared cache.
+
+Redis, Memcached and PostgreSQL are real servers (URLs from the environment).
+``REQUIRE_SERVICES=1`` (CI) is passed through, so a skipped service test in a
+generated project fails the run instead.
+"""
+
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .combinations import COVERING, SUPPORTED, slug
+from .conftest import bake
+
+pytestmark = pytest.mark.run
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+MEMCACHED_URL = os.environ.get("TEST_MEMCACHED_URL", "memcached://127.0.0.1:11211")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+CACHE_URLS = {
+    "redis": REDIS_URL,
+    "memcached": MEMCACHED_URL,
+    "memory": "memory://",
+    "none": "none://",
+}
+
+
+def pytest_generate_tests(metafunc):
+    if "answers" in metafunc.fixturenames:
+        everything = metafunc.config.getoption("--all-combinations")
+        combos = SUPPORTED if everything else COVERING
+        metafunc.parametrize("answers", combos, ids=slug)
+
+
+def fresh_database(name):
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def project_environment(answers, name):
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # uv
+    env["TEST_CACHE_URL"] = CACHE_URLS[answers["cache_backend"]]
+    env["TEST_REDIS_URL"] = REDIS_URL
+    env["TEST_MEMCACHED_URL"] = MEMCACHED_URL
+    if answers["database"] == "postgresql":
+        env["TEST_DATABASE_URL"] = fresh_database(f"pf_{name}")
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def test_generated_suite_passes(answers, tmp_path):
+    name = f"app_{slug(answers)}"
+    project = bake(tmp_path, repo_name=name, **answers)
+    result = subprocess.run(
+        ["make", "test", "PYTEST_ARGS=-q -p no:cacheprovider -rs"],
+        cwd=project,
+        env=project_environment(answers, name),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert " passed" in output
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        assert " skipped" not in output.splitlines()[-1], output[-3000:]
+    shutil.rmtree(project / ".venv", ignore_errors=True)
+
+
+def pairs(combos, first, second):
+    return {(combo[first], combo[second]) for combo in combos}
+
+
+def test_covering_set_covers_every_value_and_interacting_pair():
+    for field in ("cache_backend", "orm", "database", "template_engine", "concurrency"):
+        assert {c[field] for c in COVERING} == {c[field] for c in SUPPORTED}
+    for first, second in [
+        ("cache_backend", "concurrency"),
+        ("template_engine", "orm"),
+    ]:
+        assert pairs(COVERING, first, second) == pairs(SUPPORTED, first, second)
+    orm_database = {((c["orm"], c["database"]), c["concurrency"]) for c in COVERING}
+    assert orm_database == {
+        ((c["orm"], c["database"]), c["concurrency"]) for c in SUPPORTED
+    }
+    assert len(list(itertools.chain(COVERING))) == 8
