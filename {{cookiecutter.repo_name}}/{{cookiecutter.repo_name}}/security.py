@@ -37,6 +37,19 @@ def check_secret(app_settings):
     return secret
 
 
+def never_shared_with_cookie(response):
+    """A response that sets a cookie is for one browser only.
+
+    A shared cache storing it would hand one user's session to everyone else,
+    whatever ``http_cache`` policy the view chose.
+    """
+    if "Set-Cookie" in response.headers:
+        cache_control = response.cache_control
+        cache_control.public = False
+        cache_control.s_maxage = None
+        cache_control.private = True
+
+
 def includeme(config):
     app_settings = config.registry.app_settings
     secret = check_secret(app_settings)
@@ -55,8 +68,9 @@ def includeme(config):
     header_items = tuple(headers.items())
 
     def add_security_headers(event):
-        response_headers = event.response.headers
+        response = event.response
         for name, value in header_items:
-            response_headers.setdefault(name, value)
+            response.headers.setdefault(name, value)
+        never_shared_with_cookie(response)
 
     config.add_subscriber(add_security_headers, NewResponse)

@@ -24,6 +24,7 @@ def includeme(config):
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
     config.include("pyramid_tm")
     config.include("pyramid_retry")
+    config.include(".unavailable")
 
     engine = make_engine(settings)
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)

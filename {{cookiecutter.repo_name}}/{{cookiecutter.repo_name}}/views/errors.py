@@ -1,4 +1,10 @@
-"""Error views: clear 4xx pages and JSON messages, never a traceback."""
+"""Error views: clear 4xx pages and JSON messages, never a traceback.
+
+Anything unexpected becomes a plain 500 page (or JSON under ``/api/``) with no
+details; the traceback goes to the log only.
+"""
+
+import logging
 
 from pyramid.httpexceptions import HTTPClientError
 from pyramid.view import exception_view_config, notfound_view_config
@@ -6,12 +12,24 @@ from pyramid.view import exception_view_config, notfound_view_config
 from .. import httpcache
 from ..validation import InvalidInput
 
+log = logging.getLogger(__name__)
+
 TEMPLATES = "{{ cookiecutter.repo_name }}:templates/"
 EXT = ".{{ cookiecutter.__template_ext }}"
+ERROR_PAGE = TEMPLATES + "error" + EXT
 
 
 def _wants_json(request):
     return request.path.startswith("/api/")
+
+
+def error_body(request, status, error, heading, message):
+    """The body of an error response: JSON for the API, the error page elsewhere."""
+    request.response.status_int = status
+    if _wants_json(request):
+        request.override_renderer = "json"
+        return {"error": error, "message": message}
+    return {"heading": heading, "message": message}
 
 
 @notfound_view_config(renderer=TEMPLATES + "404" + EXT, http_cache=httpcache.NO_STORE)
@@ -37,3 +55,25 @@ def client_error(request):
         return request.exception
     request.response.status = request.exception.status
     return {"error": request.exception.title, "message": request.exception.detail}
+
+
+@exception_view_config(Exception, renderer=ERROR_PAGE, http_cache=httpcache.NO_STORE)
+def server_error(request):
+    """A bug: log the traceback, show the client nothing of it.
+
+    Deliberate HTTP exceptions (redirects, 4xx) never get here: Pyramid's own
+    view for them is more specific than ``Exception``.
+    """
+    log.error(
+        "unhandled error on %s %s",
+        request.method,
+        request.path,
+        exc_info=request.exc_info,
+    )
+    return error_body(
+        request,
+        500,
+        "server_error",
+        "Something went wrong",
+        "The error has been logged. Please try again later.",
+    )

@@ -1,0 +1,43 @@
+"""Database down: ``503 Service Unavailable`` with ``Retry-After``, never a 500.
+
+Recovery needs no restart: ``pool_pre_ping`` (``engine.py``) tests every
+connection on checkout and replaces dead ones, so the first request after the
+database is back gets a fresh connection.
+"""
+
+import logging
+
+from sqlalchemy import exc
+
+from .. import httpcache
+from ..views.errors import ERROR_PAGE, error_body
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+# Connection refused or lost, server shutting down, statement timeout, pool
+# exhausted: the request may succeed later, so tell the client when to retry.
+UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+
+
+def database_unavailable(exception, request):
+    log.warning("database unavailable: %s", str(exception).partition("\n")[0])
+    request.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return error_body(
+        request,
+        503,
+        "database_unavailable",
+        "Temporarily unavailable",
+        f"The database cannot be reached. Please retry in {RETRY_AFTER_SECONDS} "
+        "seconds.",
+    )
+
+
+def includeme(config):
+    for context in UNAVAILABLE:
+        config.add_exception_view(
+            database_unavailable,
+            context=context,
+            renderer=ERROR_PAGE,
+            http_cache=httpcache.NO_STORE,
+        )
