@@ -1,6 +1,7 @@
 """The shipped migration, the models' indexes and the lazy-load guard."""
 
 import alembic.command
+import alembic.config
 import pytest
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.exc import InvalidRequestError
@@ -47,3 +48,11 @@ def test_unplanned_lazy_load_is_an_error(dbsession):
     item = dbsession.scalars(select(Item).limit(1)).one()
     with pytest.raises(InvalidRequestError, match="lazy='raise'"):
         _ = item.category
+
+
+def test_offline_migration_renders_the_sql(ini_file, capsys):
+    """``alembic upgrade head --sql``: the script a DBA can review and apply."""
+    alembic.command.upgrade(alembic.config.Config(ini_file), "head", sql=True)
+    sql = capsys.readouterr().out
+    assert "CREATE TABLE items" in sql
+    assert "CREATE INDEX ix_items_category_id" in sql
