@@ -1,13 +1,17 @@
 """The answer space of the template, and the covering set the run tier installs."""
 
 import itertools
+import json
+from pathlib import Path
 
+# The choice prompts, read from the template itself (the single source of truth).
+_DECLARED = json.loads(
+    (Path(__file__).resolve().parents[1] / "cookiecutter.json").read_text()
+)
 CHOICES = {
-    "cache_backend": ("memory", "redis", "memcached", "none"),
-    "orm": ("sqlalchemy", "none"),
-    "database": ("sqlite", "postgresql"),
-    "template_engine": ("chameleon", "jinja2", "mako"),
-    "concurrency": ("threads", "gevent"),
+    field: tuple(values)
+    for field, values in _DECLARED.items()
+    if isinstance(values, list) and not field.startswith("_")
 }
 
 
