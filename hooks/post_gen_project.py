@@ -26,7 +26,8 @@ ENGINE_FILES = {
 FILES_BY_ANSWER = {
     "cache_backend": {
         "memory": [],
-        "redis": ["tests/test_cache_redis.py"],
+        # Listed under two answers: kept only for redis *and* postgresql.
+        "redis": ["tests/test_cache_redis.py", "tests/test_multinode.py"],
         "memcached": ["tests/test_cache_memcached.py"],
         "none": [],
     },
@@ -43,7 +44,7 @@ FILES_BY_ANSWER = {
     },
     "database": {
         "sqlite": [],
-        "postgresql": ["tests/test_postgresql.py"],
+        "postgresql": ["tests/test_postgresql.py", "tests/test_multinode.py"],
     },
     "template_engine": ENGINE_FILES,
     "concurrency": {
