@@ -38,6 +38,7 @@ FILES_BY_ANSWER = {
             "{pkg}/seed.py",
             "tests/test_db.py",
             "tests/test_db_down.py",
+            "tests/test_db_performance.py",
             "tests/test_seed.py",
         ],
         "none": ["tests/test_catalog_memory.py"],

@@ -74,17 +74,22 @@ def home(request):
     }
 
 
-def item_page(request, page, per_page=PER_PAGE):
+def item_page(request, page, per_page=PER_PAGE, after=None):
     catalog = _catalog(request)
-    start = (page - 1) * per_page
     with catalog.lock:
+        if after is None:
+            start = (page - 1) * per_page
+        else:
+            start = sum(1 for item in catalog.items if item["id"] <= after)
         rows = catalog.items[start : start + per_page + 1]
         items = [_summary(item) for item in rows[:per_page]]
+    has_next = len(rows) > per_page
     return {
         "items": items,
         "page": page,
         "per_page": per_page,
-        "has_next": len(rows) > per_page,
+        "has_next": has_next,
+        "next_after": items[-1]["id"] if has_next else None,
     }
 
 

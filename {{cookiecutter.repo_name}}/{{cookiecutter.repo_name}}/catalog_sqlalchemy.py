@@ -54,17 +54,38 @@ def home(request):
     }
 
 
-def item_page(request, page, per_page=PER_PAGE):
-    """Page ``page`` (1-based) of the items, newest last."""
-    rows = request.dbsession.scalars(
-        _listing().order_by(Item.id).offset((page - 1) * per_page).limit(per_page + 1)
-    ).all()
+def item_page(request, page, per_page=PER_PAGE, after=None):
+    """Page ``page`` (1-based) of the items in id order.
+
+    Keyset (seek) pagination: ``WHERE id > :after ORDER BY id LIMIT n`` is an
+    index range search whose cost does not grow with depth, unlike ``OFFSET``,
+    which reads and drops every earlier row (with its joins). The Next link
+    carries ``after`` (the last id shown). A bare ``?page=N`` (a bookmark, the
+    Previous link) first finds its starting id with an OFFSET over the primary
+    key alone: it touches no joined table, and no other column.
+    """
+    db = request.dbsession
+    if after is None:
+        after = 0 if page == 1 else db.scalar(_page_start(page, per_page))
+    if after is None:  # past the last page
+        rows = []
+    else:
+        rows = db.scalars(
+            _listing().where(Item.id > after).order_by(Item.id).limit(per_page + 1)
+        ).all()
+    has_next = len(rows) > per_page
     return {
         "items": [_summary(item) for item in rows[:per_page]],
         "page": page,
         "per_page": per_page,
-        "has_next": len(rows) > per_page,
+        "has_next": has_next,
+        "next_after": rows[per_page - 1].id if has_next else None,
     }
+
+
+def _page_start(page, per_page):
+    """The id just before page ``page``: the last id of the page before it."""
+    return select(Item.id).order_by(Item.id).offset((page - 1) * per_page - 1).limit(1)
 
 
 def item_detail(request, item_id):

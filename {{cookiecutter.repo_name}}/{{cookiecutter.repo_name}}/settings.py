@@ -16,6 +16,8 @@ from pyramid.settings import asbool
 # DATABASE_URL in a developer's shell never points the tests at a real database.
 ENVIRONMENT_OVERRIDES = {
     "DATABASE_URL": "sqlalchemy.url",
+    "DATABASE_REPLICA_URL": "sqlalchemy.replica_url",
+    "DATABASE_PGBOUNCER": "sqlalchemy.pgbouncer",
     "CACHE_URL": "cache.url",
     "SECRET_KEY": "secret_key",
     "SERVER_TIMING": "server_timing",
@@ -44,6 +46,7 @@ class AppSettings:
     environment: str
     secret_key: str
     server_timing: bool
+    per_page: int = 50
 
     @property
     def production(self):
@@ -57,10 +60,14 @@ class AppSettings:
                 f"app.environment = {environment!r}: must be one of "
                 + ", ".join(ENVIRONMENTS)
             )
+        per_page = int(settings.get("catalog.per_page", 50))
+        if not 1 <= per_page <= 500:
+            raise SettingsError(f"catalog.per_page = {per_page}: must be 1 to 500")
         return cls(
             environment=environment,
             secret_key=settings.get("secret_key", "").strip(),
             server_timing=asbool(settings.get("server_timing", False)),
+            per_page=per_page,
         )
 
 

@@ -1,6 +1,16 @@
-"""Tweens: ``Server-Timing`` when enabled, nothing at all otherwise."""
+"""Tweens: ``Server-Timing`` when enabled, nothing at all otherwise.
+
+Other concerns add their own metric with ``add_server_timing`` (the database
+adds ``db;dur=...;desc="N queries"`` from a tween nested inside this one).
+"""
 
 import time
+
+
+def add_server_timing(response, metric):
+    """Append ``metric`` (``name;dur=ms[;desc="..."]``) to ``Server-Timing``."""
+    existing = response.headers.get("Server-Timing")
+    response.headers["Server-Timing"] = f"{existing}, {metric}" if existing else metric
 
 
 def server_timing_tween_factory(handler, registry):
@@ -11,7 +21,7 @@ def server_timing_tween_factory(handler, registry):
         start = time.perf_counter()
         response = handler(request)
         elapsed_ms = (time.perf_counter() - start) * 1000
-        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
+        add_server_timing(response, f"app;dur={elapsed_ms:.1f}")
         return response
 
     return server_timing_tween

@@ -79,3 +79,12 @@ def parse_page(value):
     if not value.isdecimal() or len(value) > 6 or int(value) < 1:
         raise InvalidInput({"page": "a positive integer (1-999999)"})
     return int(value)
+
+
+def parse_after(value):
+    """``?after=ID`` (the Next link's keyset cursor): absent, or a positive id."""
+    if value is None:
+        return None
+    if not value.isdecimal() or len(value) > 12:
+        raise InvalidInput({"after": "an item id (a positive integer)"})
+    return int(value)

@@ -1,15 +1,31 @@
-"""Database wiring: engine, session factory, transactions (pyramid_tm).
+"""Database wiring: engines, sessions, transactions.
 
-``request.dbsession`` is a session joined to the request's transaction:
-pyramid_tm commits it when the view returns and aborts it on an exception;
-pyramid_retry replays requests that hit a transient error (serialization
-failure, deadlock).
+``request.dbsession`` depends on the request method:
+
+* Unsafe methods (POST, PUT, PATCH, DELETE) get a session joined to the
+  request's transaction on the primary: pyramid_tm commits it when the view
+  returns and aborts it on an exception; pyramid_retry replays requests that
+  hit a transient error (serialization failure, deadlock). Every read in such a
+  request goes to the primary too, so it sees its own writes.
+* Safe methods (GET, HEAD, OPTIONS) skip pyramid_tm (``tm.activate_hook``): its
+  bookkeeping costs more than a cached page. They get a plain read-only
+  session on the replica (``sqlalchemy.replica_url``, ``DATABASE_REPLICA_URL``)
+  or the primary, closed when the request ends. Flushing a write there raises
+  ``ReadOnlyRequest``: a GET that writes is a bug (crawlers and prefetchers
+  replay GETs).
 """
 
 import zope.sqlalchemy
+from sqlalchemy import event
 from sqlalchemy.orm import sessionmaker
 
-from .engine import make_engine
+from .engine import DatabaseSettings, make_engine
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ReadOnlyRequest(RuntimeError):
+    """A safe-method (GET/HEAD/OPTIONS) request tried to write."""
 
 
 def get_tm_session(session_factory, transaction_manager, request=None):
@@ -19,23 +35,54 @@ def get_tm_session(session_factory, transaction_manager, request=None):
     return dbsession
 
 
+def writes_only(request):
+    """``tm.activate_hook``: a transaction only for requests that may write."""
+    return request.method not in SAFE_METHODS
+
+
+def _refuse_writes(session, flush_context, instances):
+    raise ReadOnlyRequest(
+        "a GET/HEAD/OPTIONS request cannot write; use POST/PUT/PATCH/DELETE"
+    )
+
+
+def make_read_session_factory(engine):
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_writes)
+    return factory
+
+
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    settings["tm.activate_hook"] = writes_only
     config.include("pyramid_tm")
     config.include("pyramid_retry")
     config.include(".unavailable")
 
     engine = make_engine(settings)
+    replica_url = DatabaseSettings.from_settings(settings).replica_url
+    read_engine = make_engine(settings, url=replica_url) if replica_url else engine
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    read_session_factory = make_read_session_factory(read_engine)
     config.registry["dbengine"] = engine
+    config.registry["dbengine_read"] = read_engine
     config.registry["dbsession_factory"] = session_factory
+    config.registry["dbsession_read_factory"] = read_session_factory
 
     def dbsession(request):
         # Tests hand in a session bound to a doomed transaction through environ.
         session = request.environ.get("app.dbsession")
-        if session is None:
-            session = get_tm_session(session_factory, request.tm, request=request)
-        return session
+        if session is not None:
+            return session
+        if request.method in SAFE_METHODS:
+            session = read_session_factory(info={"request": request})
+            request.add_finished_callback(lambda request: session.close())
+            return session
+        return get_tm_session(session_factory, request.tm, request=request)
 
     config.add_request_method(dbsession, reify=True)
+    config.add_tween(
+        "{{ cookiecutter.repo_name }}.db.querystats.db_timing_tween_factory",
+        under="{{ cookiecutter.repo_name }}.tweens.server_timing_tween_factory",
+    )

@@ -12,6 +12,6 @@
 <a rel="prev" href="${request.route_url('items', _query={'page': listing['page'] - 1})}">Previous</a>
 % endif
 % if listing['has_next']:
-<a rel="next" href="${request.route_url('items', _query={'page': listing['page'] + 1})}">Next</a>
+<a rel="next" href="${request.route_url('items', _query={'page': listing['page'] + 1, 'after': listing['next_after']})}">Next</a>
 % endif
 </nav>

@@ -10,7 +10,8 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPUnsupportedMediaType
 from pyramid.view import view_config
 
 from .. import catalog, httpcache
-from ..validation import InvalidInput, parse_new_item, parse_page
+from ..validation import InvalidInput, parse_new_item
+from .listing import item_listing
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -22,10 +23,7 @@ MAX_BODY_BYTES = 64 * 1024
     http_cache=httpcache.PUBLIC,
 )
 def list_items(request):
-    page = parse_page(request.GET.get("page"))
-    return request.cache.get_or_create(
-        catalog.DATASET, f"page:{page}", lambda: catalog.item_page(request, page)
-    )
+    return item_listing(request)
 
 
 @view_config(

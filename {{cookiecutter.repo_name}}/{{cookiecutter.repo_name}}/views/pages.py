@@ -4,7 +4,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from .. import catalog, httpcache
-from ..validation import parse_page
+from .listing import item_listing
 
 TEMPLATES = "{{ cookiecutter.repo_name }}:templates/"
 EXT = ".{{ cookiecutter.__template_ext }}"
@@ -24,12 +24,9 @@ def home(request):
     route_name="items", renderer=TEMPLATES + "items" + EXT, http_cache=httpcache.PUBLIC
 )
 def items(request):
-    page = parse_page(request.GET.get("page"))
-    listing = request.cache.get_or_create(
-        catalog.DATASET, f"page:{page}", lambda: catalog.item_page(request, page)
-    )
-    if not listing["items"] and page > 1:
-        raise HTTPNotFound(f"There is no page {page}.")
+    listing = item_listing(request)
+    if not listing["items"] and listing["page"] > 1:
+        raise HTTPNotFound(f"There is no page {listing['page']}.")
     return {"listing": listing}
 
 

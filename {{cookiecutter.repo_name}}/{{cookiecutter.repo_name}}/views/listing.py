@@ -1,0 +1,16 @@
+"""The item listing shared by the HTML page and the JSON API."""
+
+from .. import catalog
+from ..validation import parse_after, parse_page
+
+
+def item_listing(request):
+    """``?page=N[&after=ID]`` of the items, through the server-side cache."""
+    page = parse_page(request.GET.get("page"))
+    after = parse_after(request.GET.get("after"))
+    per_page = request.app_settings.per_page
+    return request.cache.get_or_create(
+        catalog.DATASET,
+        f"page:{page}:{after}:{per_page}",
+        lambda: catalog.item_page(request, page, per_page=per_page, after=after),
+    )
