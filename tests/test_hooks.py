@@ -78,6 +78,17 @@ def test_unselected_paths_come_from_the_table():
     assert "{pkg}/templates/*.jinja2" in paths
 
 
+def test_multinode_test_needs_redis_and_postgresql():
+    both = {**GOOD, "cache_backend": "redis", "database": "postgresql"}
+    for answers, kept in (
+        (both, True),
+        ({**both, "cache_backend": "memcached"}, False),
+        ({**both, "database": "sqlite"}, False),
+    ):
+        paths = set(post.unselected_paths(answers, post.FILES_BY_ANSWER))
+        assert ("tests/test_multinode.py" not in paths) == kept
+
+
 def test_shape_project_removes_and_renames(tmp_path):
     files = [
         "pkg/catalog_sqlalchemy.py",
