@@ -1,0 +1,52 @@
+"""The ceiling: what the server and Pyramid cost with no application work.
+
+- ``same_bytes``: a Pyramid view returning, from a dict, the exact bytes the
+  generated project serves for the measured page (captured by the harness into
+  the JSON file named by ``CEILING_PAGES``: {path_qs: body}).
+- ``hello``: Pyramid's hello-world view.
+- ``bare``: a WSGI callable, no framework.
+Served by the same server command and worker count as the threads project.
+"""
+
+import json
+import os
+
+from pyramid.config import Configurator
+from pyramid.response import Response
+
+
+def _same_bytes_app():
+    with open(os.environ["CEILING_PAGES"], encoding="utf-8") as pages_file:
+        pages = {path: body.encode() for path, body in json.load(pages_file).items()}
+
+    def page(request):
+        return Response(
+            body=pages[request.path_qs], content_type="text/html", charset="utf-8"
+        )
+
+    with Configurator() as config:
+        config.add_route("page", "/*rest")
+        config.add_view(page, route_name="page")
+    return config.make_wsgi_app()
+
+
+def _hello_app():
+    def hello(request):
+        return Response("Hello World!")
+
+    with Configurator() as config:
+        config.add_route("hello", "/*rest")
+        config.add_view(hello, route_name="hello")
+    return config.make_wsgi_app()
+
+
+def bare(environ, start_response):
+    body = b"Hello World!"
+    start_response(
+        "200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+same_bytes = _same_bytes_app() if os.environ.get("CEILING_PAGES") else None
+hello = _hello_app()
