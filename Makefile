@@ -4,13 +4,15 @@
 #   make test-all  the same, installing and testing every supported combination
 #   make demo      bake the defaults into build/demo, set them up and serve them
 #   make lint      ruff over the hooks and the tests
+#   make bench     benchmark: projects vs a naive baseline vs the ceiling (long)
+#   make bench-smoke  the same harness, a few seconds per target
 
 PYTHON ?= python3
 VENV := build/venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: test test-all demo lint clean
+.PHONY: test test-all demo lint clean bench bench-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +29,21 @@ test-all: $(VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider --all-combinations $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check hooks tests local_extensions.py
-	$(BIN)/ruff format --check hooks tests local_extensions.py
+	$(BIN)/ruff check hooks tests local_extensions.py benchmarks
+	$(BIN)/ruff format --check hooks tests local_extensions.py benchmarks
 
 demo: $(VENV)/.installed
 	rm -rf build/demo
 	$(BIN)/cookiecutter --no-input --output-dir build/demo .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(MAKE) -C build/demo/pyramid_fast_app run
+
+# Standard library harness: builds its own venvs under benchmarks/build/.
+BENCH_COMBOS ?= default redis-pg-threads redis-pg-gevent
+bench:
+	$(PYTHON) benchmarks/bench.py --combos $(BENCH_COMBOS)
+
+bench-smoke:
+	$(PYTHON) benchmarks/bench.py --smoke --combos $(or $(SMOKE_COMBOS),default)
 
 clean:
 	rm -rf build

@@ -69,11 +69,27 @@ class Mode:
 
 
 FULL = Mode(
-    "full", 10, 2, 16, 200, 10_000, 10, "bench", "redis://127.0.0.1:6379/5",
+    "full",
+    10,
+    2,
+    16,
+    200,
+    10_000,
+    10,
+    "bench",
+    "redis://127.0.0.1:6379/5",
     HERE / "results",
 )
 SMOKE = Mode(
-    "smoke", 2, 0, 4, 50, 1_000, 2, "bench_smoke", "redis://127.0.0.1:6379/6",
+    "smoke",
+    2,
+    0,
+    4,
+    50,
+    1_000,
+    2,
+    "bench_smoke",
+    "redis://127.0.0.1:6379/6",
     BUILD / "smoke-results",
 )
 
@@ -160,13 +176,31 @@ def baseline_venv():
 
 def ensure_database(name):
     exists = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
-         f"select 1 from pg_database where datname = '{name}'"],
-        check=True, capture_output=True, text=True,
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-tAc",
+            f"select 1 from pg_database where datname = '{name}'",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     if not exists:
-        run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
-             f"create database {name}"])
+        run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-qc",
+                f"create database {name}",
+            ]
+        )
 
 
 def flush_redis(url):
@@ -186,15 +220,29 @@ def bake(tools_python, combo):
     answers = [f"{key}={value}" for key, value in COMBOS[combo].items()]
     cookiecutter = tools_python.parent / "cookiecutter"
     # --overwrite-if-exists keeps the project's .venv between runs.
-    run([cookiecutter, "--no-input", "--overwrite-if-exists", TEMPLATE,
-         "-o", out, *answers])
+    run(
+        [
+            cookiecutter,
+            "--no-input",
+            "--overwrite-if-exists",
+            TEMPLATE,
+            "-o",
+            out,
+            *answers,
+        ]
+    )
     return out / REPO_NAME
 
 
 def project_env(mode, combo, path):
-    env = dict(os.environ, PATH=tool_path(), SECRET_KEY=SECRET_KEY,
-               APP_INI="production.ini", SERVER_TIMING="true",
-               WEB_CONCURRENCY=str(mode.workers))
+    env = dict(
+        os.environ,
+        PATH=tool_path(),
+        SECRET_KEY=SECRET_KEY,
+        APP_INI="production.ini",
+        SERVER_TIMING="true",
+        WEB_CONCURRENCY=str(mode.workers),
+    )
     env.pop("VIRTUAL_ENV", None)
     if "database" in COMBOS[combo]:
         env["DATABASE_URL"] = PG + mode.database
@@ -209,10 +257,23 @@ def setup_project(mode, combo, project, env):
     # Install with the project's Makefile; migrate and seed directly (the same
     # commands as its migrate-% target) so --items can be passed.
     run(["make", "-C", project, ".venv/.installed-base"], env=env)
-    run([project / ".venv/bin/alembic", "-c", "production.ini", "upgrade", "head"],
-        cwd=project, env=env)
-    run([project / ".venv/bin/python", "-m", f"{REPO_NAME}.seed", "production.ini",
-         "--items", mode.items], cwd=project, env=env)
+    run(
+        [project / ".venv/bin/alembic", "-c", "production.ini", "upgrade", "head"],
+        cwd=project,
+        env=env,
+    )
+    run(
+        [
+            project / ".venv/bin/python",
+            "-m",
+            f"{REPO_NAME}.seed",
+            "production.ini",
+            "--items",
+            mode.items,
+        ],
+        cwd=project,
+        env=env,
+    )
 
 
 # ------------------------------------------------------------------- servers
@@ -234,8 +295,12 @@ class Server:
         log(f"start {name} on :{port}: {' '.join(map(str, cmd))}")
         self.log_file = open(self.log_path, "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [str(part) for part in cmd], env=env, cwd=cwd, stdout=self.log_file,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [str(part) for part in cmd],
+            env=env,
+            cwd=cwd,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self._wait_ready(ready_path)
 
@@ -285,8 +350,19 @@ def granian_cmd(venv_bin, makefile, app, mode, port):
     """The project's ``make serve`` granian command, pointed at ``app``."""
     threads = re.search(r"--blocking-threads\s+(\d+)", makefile.read_text())
     extra = ["--blocking-threads", threads.group(1)] if threads else []
-    return [venv_bin / "granian", "--interface", "wsgi", "--host", "127.0.0.1",
-            "--port", port, "--workers", mode.workers, *extra, app]
+    return [
+        venv_bin / "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--workers",
+        mode.workers,
+        *extra,
+        app,
+    ]
 
 
 # -------------------------------------------------------------- load testing
@@ -302,12 +378,27 @@ def load(port, path, seconds, connections, headers=None):
     """Run wrk (or the Python fallback); return its JSON summary."""
     url = f"http://127.0.0.1:{port}{path}"
     if shutil.which("wrk"):
-        cmd = ["wrk", "-t", min(2, connections), "-c", connections,
-               "-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "-s", HERE / "wrk_report.lua"]
+        cmd = [
+            "wrk",
+            "-t",
+            min(2, connections),
+            "-c",
+            connections,
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            HERE / "wrk_report.lua",
+        ]
         for name, value in (headers or {}).items():
             cmd += ["-H", f"{name}: {value}"]
-        out = subprocess.run([str(part) for part in cmd + [url]], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [str(part) for part in [*cmd, url]],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         line = next(ln for ln in out.splitlines() if ln.startswith("BENCH_JSON "))
         return json.loads(line.removeprefix("BENCH_JSON "))
     return python_load(port, path, seconds, connections, headers or {})
@@ -315,8 +406,11 @@ def load(port, path, seconds, connections, headers=None):
 
 def python_load(port, path, seconds, connections, headers):
     """Fallback load generator: keep-alive connections on threads (slower)."""
-    latencies, statuses, errors = [], {}, {"connect": 0, "read": 0, "write": 0,
-                                            "timeout": 0}
+    latencies, statuses, errors = (
+        [],
+        {},
+        {"connect": 0, "read": 0, "write": 0, "timeout": 0},
+    )
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
@@ -350,31 +444,56 @@ def python_load(port, path, seconds, connections, headers):
     def percentile(fraction):
         if not latencies:
             return 0
-        return int(latencies[min(len(latencies) - 1, int(len(latencies) * fraction))]
-                   * 1e6)
+        return int(
+            latencies[min(len(latencies) - 1, int(len(latencies) * fraction))] * 1e6
+        )
 
-    return {"requests": len(latencies),
-            "duration_us": int((time.monotonic() - started) * 1e6),
-            "p50_us": percentile(0.5), "p99_us": percentile(0.99),
-            "errors": errors, "statuses": statuses}
+    return {
+        "requests": len(latencies),
+        "duration_us": int((time.monotonic() - started) * 1e6),
+        "p50_us": percentile(0.5),
+        "p99_us": percentile(0.99),
+        "errors": errors,
+        "statuses": statuses,
+    }
 
 
-def measure(target, workload, port, path, mode, *, connections=None,
-            headers=None, expected=(200,), rows):
+def measure(
+    target,
+    workload,
+    port,
+    path,
+    mode,
+    *,
+    connections=None,
+    headers=None,
+    expected=(200,),
+    rows,
+):
     connections = connections or mode.connections
     summary = load(port, path, mode.duration, connections, headers)
     statuses = {int(k): v for k, v in summary["statuses"].items()}
     errors = sum(summary["errors"].values()) + sum(
-        count for status, count in statuses.items() if status not in expected)
-    status, response_headers, _ = fetch(port, path, headers)
-    row = Row(target, workload, path,
-              rps=summary["requests"] / (summary["duration_us"] / 1e6),
-              p50_ms=summary["p50_us"] / 1000, p99_ms=summary["p99_us"] / 1000,
-              errors=errors, statuses=statuses, connections=connections,
-              queries=queries_from(response_headers),
-              failed=errors > 0 or not statuses)
-    log(f"{target:>22} {workload:<14} {row.rps:>9.0f} req/s  p50 {row.p50_ms:.2f} ms"
-        f"  p99 {row.p99_ms:.2f} ms  statuses {statuses}  errors {errors}")
+        count for status, count in statuses.items() if status not in expected
+    )
+    _, response_headers, _ = fetch(port, path, headers)
+    row = Row(
+        target,
+        workload,
+        path,
+        rps=summary["requests"] / (summary["duration_us"] / 1e6),
+        p50_ms=summary["p50_us"] / 1000,
+        p99_ms=summary["p99_us"] / 1000,
+        errors=errors,
+        statuses=statuses,
+        connections=connections,
+        queries=queries_from(response_headers),
+        failed=errors > 0 or not statuses,
+    )
+    log(
+        f"{target:>22} {workload:<14} {row.rps:>9.0f} req/s  p50 {row.p50_ms:.2f} ms"
+        f"  p99 {row.p99_ms:.2f} ms  statuses {statuses}  errors {errors}"
+    )
     rows.append(row)
     return row
 
@@ -400,54 +519,96 @@ def cold_pass(target, port, mode, deep_page, rows):
         failures += status != 200
         queries.append(queries_from(headers) or "?")
     mean = statistics.fmean(latencies)
-    row = Row(target, "cold first pass", f"{len(paths)} distinct pages",
-              rps=1 / mean, p50_ms=statistics.median(latencies) * 1000,
-              p99_ms=max(latencies) * 1000, errors=failures,
-              statuses={200: len(paths) - failures}, connections=1,
-              queries="/".join(sorted(set(queries), key=lambda q: (len(q), q))),
-              note="sequential, 1 connection; p99 column = slowest",
-              failed=failures > 0)
+    row = Row(
+        target,
+        "cold first pass",
+        f"{len(paths)} distinct pages",
+        rps=1 / mean,
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=max(latencies) * 1000,
+        errors=failures,
+        statuses={200: len(paths) - failures},
+        connections=1,
+        queries="/".join(sorted(set(queries), key=lambda q: (len(q), q))),
+        note="sequential, 1 connection; p99 column = slowest",
+        failed=failures > 0,
+    )
     log(f"{target:>22} cold pass: mean {mean * 1000:.1f} ms, queries {row.queries}")
     rows.append(row)
 
 
 def page_workloads(target, port, mode, deep_page, rows, conditional=True):
     """Warm pages, deep page, API, and the conditional GET when there is an ETag."""
-    pages = {"/": "/ warm", "/items?page=1": "/items warm",
-             f"/items?page={deep_page}": "/items deep", "/api/items": "/api/items"}
+    pages = {
+        "/": "/ warm",
+        "/items?page=1": "/items warm",
+        f"/items?page={deep_page}": "/items deep",
+        "/api/items": "/api/items",
+    }
     warm(port, pages, mode)
     for path, workload in pages.items():
         measure(target, workload, port, path, mode, rows=rows)
-    status, headers, _ = fetch(port, "/items?page=1")
+    _, headers, _ = fetch(port, "/items?page=1")
     etag = headers.get("ETag")
     if not conditional:
         return
     if etag is None:
-        rows.append(Row(target, "304 revalidate", "/items?page=1",
-                        note="no ETag sent: not measured"))
+        rows.append(
+            Row(
+                target,
+                "304 revalidate",
+                "/items?page=1",
+                note="no ETag sent: not measured",
+            )
+        )
         log(f"{target:>22} 304 revalidate: no ETag, skipped")
         return
     if fetch(port, "/items?page=1", {"If-None-Match": etag})[0] != 304:
-        rows.append(Row(target, "304 revalidate", "/items?page=1", failed=True,
-                        note=f"ETag {etag} sent but If-None-Match did not give 304"))
+        rows.append(
+            Row(
+                target,
+                "304 revalidate",
+                "/items?page=1",
+                failed=True,
+                note=f"ETag {etag} sent but If-None-Match did not give 304",
+            )
+        )
         return
-    measure(target, "304 revalidate", port, "/items?page=1", mode,
-            headers={"If-None-Match": etag}, expected=(304,), rows=rows)
+    measure(
+        target,
+        "304 revalidate",
+        port,
+        "/items?page=1",
+        mode,
+        headers={"If-None-Match": etag},
+        expected=(304,),
+        rows=rows,
+    )
 
 
 # ------------------------------------------------------------------- targets
 
 
 def bench_baseline(mode, python, deep_page, rows):
-    env = dict(os.environ, DATABASE_URL=PG + mode.database,
-               PYTHONPATH=str(BASELINE), UPSTREAM="")
+    env = dict(
+        os.environ,
+        DATABASE_URL=PG + mode.database,
+        PYTHONPATH=str(BASELINE),
+        UPSTREAM="",
+    )
     port = free_port()
     cmd = [python.parent / "pserve", BASELINE / "production.ini", f"http_port={port}"]
     with Server("baseline", cmd, env, BASELINE, port):
         cold_pass("baseline", port, mode, deep_page, rows)
         page_workloads("baseline", port, mode, deep_page, rows, conditional=False)
-        rows.append(Row("baseline", "304 revalidate", "/items?page=1",
-                        note="no validators: every GET is a full 200"))
+        rows.append(
+            Row(
+                "baseline",
+                "304 revalidate",
+                "/items?page=1",
+                note="no validators: every GET is a full 200",
+            )
+        )
 
 
 def bench_project(mode, combo, project, env, deep_page, rows):
@@ -467,9 +628,11 @@ def bench_ceiling(mode, project, pages, rows):
     pages_file = BUILD / "ceiling-pages.json"
     pages_file.write_text(json.dumps(pages))
     env = dict(os.environ, PYTHONPATH=str(APPS), CEILING_PAGES=str(pages_file))
-    for app, paths in (("same_bytes", {"/": "/ warm", "/items?page=1": "/items warm"}),
-                       ("hello", {"/": "hello world"}),
-                       ("bare", {"/": "bare WSGI"})):
+    for app, paths in (
+        ("same_bytes", {"/": "/ warm", "/items?page=1": "/items warm"}),
+        ("hello", {"/": "hello world"}),
+        ("bare", {"/": "bare WSGI"}),
+    ):
         port = free_port()
         cmd = granian_cmd(venv_bin, project / "Makefile", f"ceiling:{app}", mode, port)
         target = f"ceiling {app.replace('_', '-')}"
@@ -483,34 +646,85 @@ def bench_ceiling(mode, project, pages, rows):
 
 def bench_io(mode, baseline_python, threads_project, gevent_project, rows):
     upstream_port = free_port()
-    upstream = Server("upstream", [sys.executable, APPS / "upstream.py",
-                                   upstream_port, "0.05"],
-                      dict(os.environ), APPS, upstream_port, ready_path="/")
+    upstream = Server(
+        "upstream",
+        [sys.executable, APPS / "upstream.py", upstream_port, "0.05"],
+        dict(os.environ),
+        APPS,
+        upstream_port,
+        ready_path="/",
+    )
     try:
-        env = dict(os.environ, UPSTREAM=f"127.0.0.1:{upstream_port}",
-                   PYTHONPATH=f"{APPS}{os.pathsep}{BASELINE}",
-                   WEB_CONCURRENCY=str(mode.workers))
+        env = dict(
+            os.environ,
+            UPSTREAM=f"127.0.0.1:{upstream_port}",
+            PYTHONPATH=f"{APPS}{os.pathsep}{BASELINE}",
+            WEB_CONCURRENCY=str(mode.workers),
+        )
         servers = []
         port = free_port()
-        servers.append(("baseline", port, [
-            baseline_python.parent / "pserve", BASELINE / "production.ini",
-            f"http_port={port}"], BASELINE))
+        servers.append(
+            (
+                "baseline",
+                port,
+                [
+                    baseline_python.parent / "pserve",
+                    BASELINE / "production.ini",
+                    f"http_port={port}",
+                ],
+                BASELINE,
+            )
+        )
         if threads_project:
             port = free_port()
-            servers.append((threads_project.parent.name, port, granian_cmd(
-                threads_project / ".venv/bin", threads_project / "Makefile",
-                "io_app:app", mode, port), APPS))
+            servers.append(
+                (
+                    threads_project.parent.name,
+                    port,
+                    granian_cmd(
+                        threads_project / ".venv/bin",
+                        threads_project / "Makefile",
+                        "io_app:app",
+                        mode,
+                        port,
+                    ),
+                    APPS,
+                )
+            )
         if gevent_project:
             port = free_port()
-            servers.append(("redis-pg-gevent", port, [
-                gevent_project / ".venv/bin/gunicorn", "--config",
-                gevent_project / "gunicorn.conf.py", "io_app:app"], APPS))
+            servers.append(
+                (
+                    "redis-pg-gevent",
+                    port,
+                    [
+                        gevent_project / ".venv/bin/gunicorn",
+                        "--config",
+                        gevent_project / "gunicorn.conf.py",
+                        "io_app:app",
+                    ],
+                    APPS,
+                )
+            )
         for target, port, cmd, cwd in servers:
-            with Server(f"io-{target}", cmd, dict(env, PORT=str(port)), cwd, port,
-                        ready_path="/io"):
+            with Server(
+                f"io-{target}",
+                cmd,
+                dict(env, PORT=str(port)),
+                cwd,
+                port,
+                ready_path="/io",
+            ):
                 warm(port, ["/io"], mode)
-                row = measure(target, "I/O 50 ms", port, "/io", mode,
-                              connections=mode.io_connections, rows=rows)
+                row = measure(
+                    target,
+                    "I/O 50 ms",
+                    port,
+                    "/io",
+                    mode,
+                    connections=mode.io_connections,
+                    rows=rows,
+                )
                 row.note = "view waits on a 50 ms upstream"
     finally:
         upstream.stop()
@@ -524,7 +738,12 @@ def profile_items(project, env, results):
     script = APPS / "profile_items.py"
     out = subprocess.run(
         [project / ".venv/bin/python", script, REPO_NAME, results / "profile-items"],
-        cwd=project, env=env, check=True, capture_output=True, text=True).stdout
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     log("profile: " + out.strip().replace("\n", " | "))
     return out
 
@@ -561,18 +780,32 @@ def report(rows, mode, started, elapsed, profile_text):
             ceiling = by_key.get(("ceiling same-bytes", "/items warm"))
             base = by_key.get(("baseline", "/items warm"))
         vs_base = ratio(row.rps, base.rps) if base and row.target != "baseline" else ""
-        vs_ceiling = (ratio(row.rps, ceiling.rps)
-                      if ceiling and not row.target.startswith("ceiling") else "")
+        vs_ceiling = (
+            ratio(row.rps, ceiling.rps)
+            if ceiling and not row.target.startswith("ceiling")
+            else ""
+        )
         rps = f"{row.rps:,.0f}" if row.rps else "n/a"
         lines.append(
             f"| {row.target} | {row.workload} | {rps} | "
             f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {row.queries} | "
-            f"{vs_base} | {vs_ceiling} | {'FAILED ' if row.failed else ''}{row.note} |")
-    lines += ["", "Statuses per row are in results.json. The 304 row's ratios compare "
-              "with `/items warm` (baseline: a full 200 page).", ""]
+            f"{vs_base} | {vs_ceiling} | {'FAILED ' if row.failed else ''}{row.note} |"
+        )
+    lines += [
+        "",
+        "Statuses per row are in results.json. The 304 row's ratios compare "
+        "with `/items warm` (baseline: a full 200 page).",
+        "",
+    ]
     if profile_text:
-        lines += ["## Profile of warm `/items?page=1` (redis-pg-threads, in process)",
-                  "", "```", profile_text.strip(), "```", ""]
+        lines += [
+            "## Profile of warm `/items?page=1` (redis-pg-threads, in process)",
+            "",
+            "```",
+            profile_text.strip(),
+            "```",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -585,8 +818,10 @@ def machine():
                 break
     except OSError:
         pass
-    return (f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
 
 
 # --------------------------------------------------------------------- main
@@ -594,10 +829,18 @@ def machine():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true",
-                        help="a few seconds per target; results under build/")
-    parser.add_argument("--combos", nargs="+", default=list(COMBOS),
-                        choices=list(COMBOS), help="template combinations to bake")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a few seconds per target; results under build/",
+    )
+    parser.add_argument(
+        "--combos",
+        nargs="+",
+        default=list(COMBOS),
+        choices=list(COMBOS),
+        help="template combinations to bake",
+    )
     args = parser.parse_args(argv)
     mode = SMOKE if args.smoke else FULL
     started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -622,28 +865,52 @@ def main(argv=None):
         captured = bench_project(mode, combo, project, env, deep_page, rows)
         if pages is None or combo == "redis-pg-threads":
             pages = captured
-    threads_combo = next((c for c in projects if COMBOS[c].get("concurrency") != "gevent"),
-                         None)
-    gevent_combo = next((c for c in projects if COMBOS[c].get("concurrency") == "gevent"),
-                        None)
-    ceiling_combo = "redis-pg-threads" if "redis-pg-threads" in projects else threads_combo
+    threads_combo = next(
+        (c for c in projects if COMBOS[c].get("concurrency") != "gevent"), None
+    )
+    gevent_combo = next(
+        (c for c in projects if COMBOS[c].get("concurrency") == "gevent"), None
+    )
+    ceiling_combo = (
+        "redis-pg-threads" if "redis-pg-threads" in projects else threads_combo
+    )
     if ceiling_combo:
         bench_ceiling(mode, projects[ceiling_combo][0], pages, rows)
-    bench_io(mode, base_python,
-             projects[ceiling_combo][0] if ceiling_combo else None,
-             projects[gevent_combo][0] if gevent_combo else None, rows)
+    bench_io(
+        mode,
+        base_python,
+        projects[ceiling_combo][0] if ceiling_combo else None,
+        projects[gevent_combo][0] if gevent_combo else None,
+        rows,
+    )
     profile_text = ""
     if ceiling_combo and not args.smoke:
         profile_text = profile_items(*projects[ceiling_combo], mode.results)
 
     elapsed = time.monotonic() - started
-    (mode.results / "results.json").write_text(json.dumps(
-        {"mode": mode.name, "started": started_at, "machine": machine(),
-         "rows": [asdict(row) for row in rows]}, indent=1, default=str))
+    (mode.results / "results.json").write_text(
+        json.dumps(
+            {
+                "mode": mode.name,
+                "started": started_at,
+                "machine": machine(),
+                "rows": [asdict(row) for row in rows],
+            },
+            indent=1,
+            default=str,
+        )
+    )
     (mode.results / "results.md").write_text(
-        report(rows, mode, started_at, elapsed, profile_text))
-    run([tools_python, HERE / "chart.py", mode.results / "results.json",
-         mode.results / "results.png"])
+        report(rows, mode, started_at, elapsed, profile_text)
+    )
+    run(
+        [
+            tools_python,
+            HERE / "chart.py",
+            mode.results / "results.json",
+            mode.results / "results.png",
+        ]
+    )
     failed = [row for row in rows if row.failed]
     log(f"done in {elapsed:.0f}s: {mode.results / 'results.md'}")
     for row in failed:

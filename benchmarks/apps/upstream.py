@@ -40,4 +40,6 @@ async def serve(port, delay):
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0.05))
+    asyncio.run(
+        serve(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0.05)
+    )

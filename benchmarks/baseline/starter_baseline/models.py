@@ -4,8 +4,16 @@ import time
 from contextvars import ContextVar
 
 import zope.sqlalchemy
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, event
-from sqlalchemy import engine_from_config
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    engine_from_config,
+    event,
+)
 from sqlalchemy.orm import declarative_base, relationship, sessionmaker
 
 Base = declarative_base()
