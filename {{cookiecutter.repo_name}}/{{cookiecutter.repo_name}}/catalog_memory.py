@@ -6,6 +6,7 @@ Functions return copies, so callers can cache or mutate them freely.
 
 import copy
 import threading
+import uuid
 from datetime import datetime, timezone
 
 PER_PAGE = 50
@@ -25,6 +26,9 @@ class MemoryCatalog:
             {"id": number, "name": name} for number, name in enumerate(CATEGORIES, 1)
         ]
         self.items = []
+        # Changes on every write: the data version behind ETags (see version()).
+        self.revision = "seed"
+        self.modified = datetime(2024, 1, 1, tzinfo=timezone.utc)
         for number in range(1, item_count + 1):
             self.items.append(
                 {
@@ -121,8 +125,17 @@ def create_item(request, new_item):
             "created_at": datetime.now(timezone.utc).isoformat(),
         }
         catalog.items.append(item)
+        catalog.revision = uuid.uuid4().hex[:12]
+        catalog.modified = datetime.now(timezone.utc)
     request.cache.bump(DATASET)
     return copy.deepcopy(item)
+
+
+def version(request):
+    """``(token, last_modified)`` of the data: changes with every write."""
+    catalog = _catalog(request)
+    with catalog.lock:
+        return f"{len(catalog.items)}-{catalog.revision}", catalog.modified
 
 
 def check(request):

@@ -5,6 +5,8 @@ be cached, serialized to JSON and rendered by any template engine.
 Writes invalidate the cached "items" data set after the transaction commits.
 """
 
+from datetime import timezone
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
@@ -120,7 +122,10 @@ def create_item(request, new_item):
     )
     db.add(item)
     db.flush()
-    # Other processes must not see the new generation before the row is visible.
+    # Bump now, so the rest of this request (and tests, whose transaction never
+    # commits) see the new version; and again after commit, because another
+    # process may have cached the old rows under the first new generation.
+    request.cache.bump(DATASET)
     request.tm.get().addAfterCommitHook(
         lambda committed: committed and request.cache.bump(DATASET)
     )
@@ -138,6 +143,21 @@ def _tags(db, names):
         tag.name: tag for tag in db.scalars(select(Tag).where(Tag.name.in_(names)))
     }
     return [existing.get(name) or Tag(name=name) for name in names]
+
+
+def version(request):
+    """``(token, last_modified)`` of the items: one query, two index lookups.
+
+    ``max(id)`` changes on insert, ``max(updated_at)`` on update (both indexed;
+    scalar subqueries keep SQLite's one-row min/max optimisation). A delete
+    must bump the cache generation too: neither maximum has to change.
+    """
+    newest_id = select(func.max(Item.id)).scalar_subquery()
+    last_update = select(func.max(Item.updated_at)).scalar_subquery()
+    max_id, modified = request.dbsession.execute(select(newest_id, last_update)).one()
+    if modified is not None:
+        modified = modified.replace(tzinfo=timezone.utc)
+    return f"{max_id}-{modified and modified.isoformat()}", modified
 
 
 def check(request):

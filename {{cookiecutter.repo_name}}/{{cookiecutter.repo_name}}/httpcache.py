@@ -1,21 +1,197 @@
-"""HTTP caching policies: a small vocabulary for ``@view_config(http_cache=...)``.
+"""HTTP caching: per-view policies, and 304s decided before the view runs.
 
-Pyramid's ``http_cache`` takes seconds or ``(seconds, {Cache-Control...})``.
-Beware: ``http_cache=0`` means ``no-store``, which also forbids revalidation;
-``REVALIDATE`` is the policy for "cache it, but ask me every time".
+Policies (``@view_config(http_cache=...)``, applied by Pyramid's deriver):
+
+* ``PUBLIC``: browsers and shared caches reuse it for a minute, then revalidate.
+* ``REVALIDATE``: stored, but revalidated on every use (cheap with ETag/304).
+  Not ``http_cache=0``: Pyramid turns 0 into ``no-store``, which forbids that.
+* ``PRIVATE``: only the user's own browser may keep it (sessions, cookies, users).
+* ``NO_STORE``: never stored (writes, health checks, errors).
+
+Safety net: a response that sets a cookie, or whose view read the session, is
+made ``private`` with ``Vary: Cookie`` whatever its policy said, so a shared
+cache never hands one user's page to another.
+
+Conditional requests (``@view_config(..., etag=catalog.DATASET)``): the view
+deriver below looks up a cheap version of the data set *before* the view runs:
+the cache's generation token (no query) when the cache is shared and healthy,
+else ``catalog.version()`` (one indexed query, also giving ``Last-Modified``).
+A matching ``If-None-Match`` / ``If-Modified-Since`` gets a ``304`` without
+querying the data or rendering a template (RFC 9110, section 13).
+
+ETags are weak (``W/``): they stand for the data version plus the code that
+renders it, not for exact bytes (a proxy that compresses keeps them valid).
+
+Compression of dynamic responses belongs to the reverse proxy (nginx ``gzip on;
+gzip_vary on;``, Caddy ``encode``): it runs in C next to TLS, and keeps the
+app's tween chain minimal. Static files are precompressed (see ``assets``).
 """
+
+import hashlib
+import re
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pyramid.events import NewResponse
+from pyramid.httpexceptions import HTTPNotModified
+
+from . import catalog
 
 PUBLIC_MAX_AGE = 60
 
-# Shared caches and browsers may reuse it for a minute.
 PUBLIC = (PUBLIC_MAX_AGE, {"public": True})
-# Store it, but revalidate on every use (cheap with ETag/304).
 REVALIDATE = (None, {"no_cache": True})
-# Only the user's own browser may keep it: anything that depends on a session.
 PRIVATE = (None, {"private": True, "no_cache": True})
-# Never stored: writes, health checks, errors.
 NO_STORE = (None, {"no_store": True})
+
+SHARED_CACHE_SCHEMES = ("redis", "memcached")
+# One entity-tag of an If-None-Match list: W/"opaque" or "opaque".
+ENTITY_TAG = re.compile(r'(?:W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
+ANY = "*"
+
+
+def parse_if_none_match(value):
+    """``ANY``, a set of opaque tags, or None when the header is malformed."""
+    value = value.strip(" \t")
+    if value == ANY:
+        return ANY
+    tags, position = set(), 0
+    while True:
+        while position < len(value) and value[position] in ", \t":
+            position += 1
+        if position == len(value):
+            return tags
+        match = ENTITY_TAG.match(value, position)
+        if match is None:
+            return None
+        tags.add(match.group(1))
+        position = match.end()
+        while position < len(value) and value[position] in " \t":
+            position += 1
+        if position < len(value) and value[position] != ",":
+            return None
+
+
+def parse_http_date(value, now):
+    """An aware datetime, or None when invalid or in the future (RFC 9110 13.1.3)."""
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None or moment > now:
+        return None
+    return moment
+
+
+def not_modified(request, opaque_tag, last_modified):
+    """RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only without it."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = parse_if_none_match(if_none_match)
+        # Weak comparison: W/"x" and "x" match; a malformed list matches nothing.
+        return tags == ANY or (tags is not None and opaque_tag in tags)
+    if_modified_since = request.headers.get("If-Modified-Since")
+    if if_modified_since is None or last_modified is None:
+        return False
+    since = parse_http_date(if_modified_since, datetime.now(timezone.utc))
+    return since is not None and last_modified.replace(microsecond=0) <= since
+
+
+class Versions:
+    """Where the current version of a data set comes from."""
+
+    def __init__(self, release, cache_is_shared):
+        self.release = release
+        self.cache_is_shared = cache_is_shared
+
+    def current(self, request, dataset):
+        """``(opaque_tag, last_modified or None)`` for ``dataset``."""
+        cache = request.cache
+        # A per-process cache (memory) has per-process generations: every
+        # worker would hand out different ETags and never see others' writes.
+        if self.cache_is_shared and cache.healthy:
+            token = cache.generation(dataset)
+            if cache.healthy:  # the lookup itself did not just fail
+                return self._tag(dataset, "g" + token), None
+        token, last_modified = catalog.version(request)
+        return self._tag(dataset, "v" + token), last_modified
+
+    def _tag(self, dataset, version):
+        digest = hashlib.sha256(f"{self.release}|{dataset}|{version}".encode())
+        return digest.hexdigest()[:20]
+
+
+def conditional_view(view, info):
+    """View deriver for the ``etag=<data set>`` view option."""
+    dataset = info.options.get("etag")
+    if dataset is None:
+        return view
+    versions = info.registry.http_versions
+
+    def conditional(context, request):
+        if request.method not in ("GET", "HEAD"):
+            return view(context, request)
+        opaque_tag, last_modified = versions.current(request, dataset)
+        if not_modified(request, opaque_tag, last_modified):
+            response = HTTPNotModified()
+        else:
+            response = view(context, request)
+            if response.status_code != 200:
+                return response
+        response.headers["ETag"] = f'W/"{opaque_tag}"'
+        if last_modified is not None:
+            response.headers["Last-Modified"] = format_datetime(
+                last_modified.astimezone(timezone.utc), usegmt=True
+            )
+        return response
+
+    return conditional
+
+
+conditional_view.options = ("etag",)
+
+
+RELEASE_SUFFIXES = {".py", ".pt", ".jinja2", ".mako", ".json"}
+
+
+def release_token(package_dir):
+    """A digest of the code, templates and asset manifest that make the pages.
+
+    The same in every worker and on every machine running the same release, so
+    ETags survive restarts and load balancing, but change with each deploy.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(package_dir).rglob("*")):
+        if path.suffix in RELEASE_SUFFIXES and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package_dir)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def make_personal_responses_private(event):
+    """Responses that depend on or set a cookie never reach shared caches."""
+    response, request = event.response, event.request
+    session_used = "session" in request.__dict__  # the reified property ran
+    if not session_used and "Set-Cookie" not in response.headers:
+        return
+    cache_control = response.cache_control
+    cache_control.public = False
+    cache_control.s_maxage = None
+    cache_control.private = True
+    if session_used:
+        response.vary = tuple(dict.fromkeys([*(response.vary or ()), "Cookie"]))
 
 
 def includeme(config):
-    """The policies are applied by Pyramid's ``http_cache`` view deriver."""
+    settings = config.get_settings()
+    scheme = urlsplit(settings.get("cache.url", "memory://")).scheme
+    release = settings.get("httpcache.release") or release_token(
+        Path(__file__).parent
+    )
+    config.registry.http_versions = Versions(release, scheme in SHARED_CACHE_SCHEMES)
+    config.add_view_deriver(conditional_view)
+    config.add_subscriber(make_personal_responses_private, NewResponse)

@@ -21,6 +21,7 @@ MAX_BODY_BYTES = 64 * 1024
     request_method="GET",
     renderer="json",
     http_cache=httpcache.PUBLIC,
+    etag=catalog.DATASET,
 )
 def list_items(request):
     return item_listing(request)
@@ -31,6 +32,7 @@ def list_items(request):
     request_method="GET",
     renderer="json",
     http_cache=httpcache.PUBLIC,
+    etag=catalog.DATASET,
 )
 def get_item(request):
     item_id = int(request.matchdict["id"])

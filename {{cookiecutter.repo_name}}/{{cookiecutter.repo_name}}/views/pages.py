@@ -11,7 +11,10 @@ EXT = ".{{ cookiecutter.__template_ext }}"
 
 
 @view_config(
-    route_name="home", renderer=TEMPLATES + "home" + EXT, http_cache=httpcache.PUBLIC
+    route_name="home",
+    renderer=TEMPLATES + "home" + EXT,
+    http_cache=httpcache.PUBLIC,
+    etag=catalog.DATASET,
 )
 def home(request):
     summary = request.cache.get_or_create(
@@ -21,7 +24,10 @@ def home(request):
 
 
 @view_config(
-    route_name="items", renderer=TEMPLATES + "items" + EXT, http_cache=httpcache.PUBLIC
+    route_name="items",
+    renderer=TEMPLATES + "items" + EXT,
+    http_cache=httpcache.PUBLIC,
+    etag=catalog.DATASET,
 )
 def items(request):
     listing = item_listing(request)
@@ -31,7 +37,10 @@ def items(request):
 
 
 @view_config(
-    route_name="item", renderer=TEMPLATES + "item" + EXT, http_cache=httpcache.PUBLIC
+    route_name="item",
+    renderer=TEMPLATES + "item" + EXT,
+    http_cache=httpcache.PUBLIC,
+    etag=catalog.DATASET,
 )
 def item(request):
     item_id = int(request.matchdict["id"])
