@@ -7,8 +7,9 @@ from email.utils import format_datetime
 import pytest
 import webtest
 from pyramid.config import Configurator
-from pyramid.events import BeforeRender
+from pyramid.events import BeforeRender, NewResponse
 from pyramid.session import SignedCookieSessionFactory
+
 from {{ cookiecutter.repo_name }} import httpcache
 
 PUBLIC = "max-age=60, public"
@@ -94,9 +95,7 @@ def test_pages_of_one_version_share_the_etag_but_not_across_data_sets(testapp):
 
 
 @pytest.mark.parametrize("url", CACHEABLE)
-def test_matching_etag_is_304_without_rendering(
-    testapp, probe, version_queries, url
-):
+def test_matching_etag_is_304_without_rendering(testapp, probe, version_queries, url):
     etag = testapp.get(url).headers["ETag"]
     probe.renders = probe.queries = 0
     response = testapp.get(url, headers={"If-None-Match": etag}, status=304)
@@ -163,7 +162,9 @@ def test_degraded_cache_falls_back_to_the_catalog_version(
     response = testapp.get("/items")
     assert response.headers["Last-Modified"]
     probe.renders = probe.queries = 0
-    testapp.get("/items", headers={"If-None-Match": response.headers["ETag"]}, status=304)
+    testapp.get(
+        "/items", headers={"If-None-Match": response.headers["ETag"]}, status=304
+    )
     assert probe.renders == 0
     assert probe.queries <= 1
 
@@ -197,9 +198,7 @@ def test_malformed_or_future_if_modified_since_is_ignored(
     testapp.get("/items", headers={"If-Modified-Since": since}, status=200)
 
 
-def test_if_none_match_takes_precedence_over_if_modified_since(
-    testapp, degraded_cache
-):
+def test_if_none_match_takes_precedence_over_if_modified_since(testapp, degraded_cache):
     last_modified = testapp.get("/items").headers["Last-Modified"]
     headers = {"If-None-Match": '"stale"', "If-Modified-Since": last_modified}
     testapp.get("/items", headers=headers, status=200)
@@ -216,33 +215,29 @@ def test_release_token_follows_code_and_templates(tmp_path):
 
 
 @pytest.fixture
-def personal_app():
-    """A tiny app with the safety net, a session view and a cookie view."""
-    config = Configurator(settings={"cache.url": "none://"})
+def session_app():
+    """A tiny app with the safety net and a public view that reads the session."""
+    config = Configurator()
     config.set_session_factory(SignedCookieSessionFactory("s" * 32))
-    config.add_subscriber(httpcache.make_personal_responses_private, "pyramid.events.NewResponse")
+    config.add_subscriber(httpcache.make_session_pages_private, NewResponse)
 
-    def reads_session(request):
-        request.response.text = str(request.session.get("visits", 0))
+    def greeting(request):
+        request.response.text = "Hello " + request.session.get("name", "stranger")
         return request.response
 
-    def sets_cookie(request):
-        request.response.set_cookie("theme", "dark")
-        return request.response
-
-    for name, view in (("session", reads_session), ("cookie", sets_cookie)):
-        config.add_route(name, f"/{name}")
-        config.add_view(view, route_name=name, http_cache=httpcache.PUBLIC)
+    config.add_route("greeting", "/greeting")
+    config.add_view(greeting, route_name="greeting", http_cache=httpcache.PUBLIC)
+    config.add_route("health", "/health")
+    config.add_view(greeting, route_name="health", http_cache=httpcache.NO_STORE)
     return webtest.TestApp(config.make_wsgi_app())
 
 
-def test_a_page_that_reads_the_session_is_private_and_varies_on_cookie(personal_app):
-    response = personal_app.get("/session")
+def test_a_public_page_that_reads_the_session_becomes_private(session_app):
+    response = session_app.get("/greeting")
     assert response.headers["Cache-Control"] == "max-age=60, private"
     assert response.headers["Vary"] == "Cookie"
 
 
-def test_a_response_that_sets_a_cookie_is_never_shared(personal_app):
-    response = personal_app.get("/cookie")
-    assert response.headers["Cache-Control"] == "max-age=60, private"
-    assert "Set-Cookie" in response.headers
+def test_no_store_stays_no_store_when_the_session_is_read(session_app):
+    response = session_app.get("/health")
+    assert response.headers["Cache-Control"] == "no-store"

@@ -8,9 +8,10 @@ Policies (``@view_config(http_cache=...)``, applied by Pyramid's deriver):
 * ``PRIVATE``: only the user's own browser may keep it (sessions, cookies, users).
 * ``NO_STORE``: never stored (writes, health checks, errors).
 
-Safety net: a response that sets a cookie, or whose view read the session, is
-made ``private`` with ``Vary: Cookie`` whatever its policy said, so a shared
-cache never hands one user's page to another.
+Safety net: a response whose view read the session is made ``private`` with
+``Vary: Cookie`` whatever its policy said (and ``security.py`` does the same for
+responses that set a cookie), so a shared cache never hands one user's page to
+another.
 
 Conditional requests (``@view_config(..., etag=catalog.DATASET)``): the view
 deriver below looks up a cheap version of the data set *before* the view runs:
@@ -86,9 +87,7 @@ def parse_http_date(value, now):
 
 
 def not_modified(request, opaque_tag, last_modified):
-    """RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only without it."""
-    if request.method not in ("GET", "HEAD"):
-        return False
+    """RFC 9110 13.2.2 for GET/HEAD: If-None-Match first, else If-Modified-Since."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
         tags = parse_if_none_match(if_none_match)
@@ -172,26 +171,27 @@ def release_token(package_dir):
     return digest.hexdigest()[:16]
 
 
-def make_personal_responses_private(event):
-    """Responses that depend on or set a cookie never reach shared caches."""
-    response, request = event.response, event.request
-    session_used = "session" in request.__dict__  # the reified property ran
-    if not session_used and "Set-Cookie" not in response.headers:
+def make_session_pages_private(event):
+    """A response built from the session depends on the cookie: never shared.
+
+    (``security.py`` does the same for responses that set a cookie.)
+    """
+    if "session" not in event.request.__dict__:  # the reified property never ran
         return
+    response = event.response
     cache_control = response.cache_control
+    if cache_control.no_store:
+        return
     cache_control.public = False
     cache_control.s_maxage = None
     cache_control.private = True
-    if session_used:
-        response.vary = tuple(dict.fromkeys([*(response.vary or ()), "Cookie"]))
+    response.vary = tuple(dict.fromkeys([*(response.vary or ()), "Cookie"]))
 
 
 def includeme(config):
     settings = config.get_settings()
     scheme = urlsplit(settings.get("cache.url", "memory://")).scheme
-    release = settings.get("httpcache.release") or release_token(
-        Path(__file__).parent
-    )
+    release = settings.get("httpcache.release") or release_token(Path(__file__).parent)
     config.registry.http_versions = Versions(release, scheme in SHARED_CACHE_SCHEMES)
     config.add_view_deriver(conditional_view)
-    config.add_subscriber(make_personal_responses_private, NewResponse)
+    config.add_subscriber(make_session_pages_private, NewResponse)
