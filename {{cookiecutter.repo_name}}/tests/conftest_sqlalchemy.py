@@ -20,6 +20,7 @@ from sqlalchemy import make_url
 from {{ cookiecutter.repo_name }} import main
 from {{ cookiecutter.repo_name }}.db import get_tm_session
 from {{ cookiecutter.repo_name }}.db.models import Base
+from {{ cookiecutter.repo_name }}.db.querystats import assert_max_queries
 from {{ cookiecutter.repo_name }}.seed import seed
 
 from .services import require, url_reachable
@@ -115,3 +116,9 @@ def testapp(app, tm, dbsession):
             "app.dbsession": dbsession,
         },
     )
+
+
+@pytest.fixture
+def max_queries():
+    """``with max_queries(2): ...`` fails when the block runs more queries."""
+    return assert_max_queries

@@ -156,8 +156,8 @@ def test_server_timing_reports_db_and_app(testapp):
     assert re.fullmatch(r'db;dur=[\d.]+;desc="\d+ queries", app;dur=[\d.]+', header)
 
 
-def test_assert_max_queries(dbsession):
-    with assert_max_queries(1) as stats:
+def test_max_queries_fixture(dbsession, max_queries):
+    with max_queries(1) as stats:
         dbsession.execute(select(1))
     assert stats.count == 1
     too_many = pytest.raises(AssertionError, match="2 queries, at most 1")
