@@ -5,6 +5,7 @@ import logging
 import pytest
 from pyramid.config import Configurator
 
+from {{ cookiecutter.repo_name }} import scaleout
 from {{ cookiecutter.repo_name }}.scaleout import configured_workers, per_process_warnings
 
 
@@ -43,7 +44,5 @@ def test_shared_or_no_cache_never_warns(url):
 def test_includeme_logs_the_warning_at_startup(monkeypatch, caplog):
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     with caplog.at_level(logging.WARNING):
-        Configurator(settings={"cache.url": "memory://"}).include(
-            "{{ cookiecutter.repo_name }}.scaleout"
-        )
+        Configurator(settings={"cache.url": "memory://"}).include(scaleout)
     assert "memory:// with 3 workers" in caplog.text
