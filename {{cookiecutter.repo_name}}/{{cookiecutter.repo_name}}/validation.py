@@ -2,11 +2,15 @@
 
 from dataclasses import dataclass
 
+from pyramid.httpexceptions import HTTPNotFound
+
 MAX_NAME = 200
 MAX_DESCRIPTION = 10_000
 MAX_TAGS = 10
 MAX_TAG = 50
 MAX_PRICE_CENTS = 100_000_000
+# Ids are 32-bit INTEGER columns: a larger number would be a database error.
+MAX_ID = 2**31 - 1
 
 
 class InvalidInput(ValueError):
@@ -44,8 +48,8 @@ def parse_new_item(body):
     if not _is_int(price) or not 0 <= price <= MAX_PRICE_CENTS:
         errors["price_cents"] = f"required, an integer from 0 to {MAX_PRICE_CENTS}"
     category_id = body.get("category_id")
-    if not _is_int(category_id) or category_id < 1:
-        errors["category_id"] = "required, a positive integer"
+    if not _is_int(category_id) or not 1 <= category_id <= MAX_ID:
+        errors["category_id"] = f"required, an integer from 1 to {MAX_ID}"
     description = body.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         errors["description"] = f"a string of at most {MAX_DESCRIPTION} characters"
@@ -85,6 +89,13 @@ def parse_after(value):
     """``?after=ID`` (the Next link's keyset cursor): absent, or a positive id."""
     if value is None:
         return None
-    if not value.isdecimal() or len(value) > 12:
-        raise InvalidInput({"after": "an item id (a positive integer)"})
+    if not value.isdecimal() or len(value) > 10 or int(value) > MAX_ID:
+        raise InvalidInput({"after": f"an item id (an integer up to {MAX_ID})"})
+    return int(value)
+
+
+def parse_id(value):
+    """A route's ``{id:\\d+}`` as an int; beyond ``MAX_ID`` no such row can exist."""
+    if len(value) > len(str(MAX_ID)) or int(value) > MAX_ID:
+        raise HTTPNotFound("There is no item with that id.")
     return int(value)

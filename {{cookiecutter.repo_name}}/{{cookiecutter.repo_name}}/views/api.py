@@ -10,7 +10,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPUnsupportedMediaType
 from pyramid.view import view_config
 
 from .. import catalog, httpcache
-from ..validation import InvalidInput, parse_new_item
+from ..validation import InvalidInput, parse_id, parse_new_item
 from .listing import item_listing
 
 MAX_BODY_BYTES = 64 * 1024
@@ -35,7 +35,7 @@ def list_items(request):
     etag=catalog.DATASET,
 )
 def get_item(request):
-    item_id = int(request.matchdict["id"])
+    item_id = parse_id(request.matchdict["id"])
     detail = request.cache.get_or_create(
         catalog.DATASET,
         f"item:{item_id}",

@@ -20,7 +20,8 @@ ERROR_PAGE = TEMPLATES + "error" + EXT
 
 
 def _wants_json(request):
-    return request.path.startswith("/api/")
+    # The raw environ value: request.path fails on a URL that is not UTF-8.
+    return request.environ.get("PATH_INFO", "").startswith("/api/")
 
 
 def error_body(request, status, error, heading, message):
@@ -57,6 +58,20 @@ def client_error(request):
     return {"error": request.exception.title, "message": request.exception.detail}
 
 
+@exception_view_config(
+    UnicodeDecodeError, renderer=ERROR_PAGE, http_cache=httpcache.NO_STORE
+)
+def not_utf8(request):
+    """Percent-encoded bytes in the URL, query or form that are not UTF-8."""
+    return error_body(
+        request,
+        400,
+        "invalid_encoding",
+        "Bad request",
+        "The URL, query string or form data is not valid UTF-8.",
+    )
+
+
 @exception_view_config(Exception, renderer=ERROR_PAGE, http_cache=httpcache.NO_STORE)
 def server_error(request):
     """A bug: log the traceback, show the client nothing of it.
@@ -67,7 +82,7 @@ def server_error(request):
     log.error(
         "unhandled error on %s %s",
         request.method,
-        request.path,
+        request.environ.get("PATH_INFO"),
         exc_info=request.exc_info,
     )
     return error_body(

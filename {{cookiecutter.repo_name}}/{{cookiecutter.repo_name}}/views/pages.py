@@ -4,6 +4,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from .. import catalog, httpcache
+from ..validation import parse_id
 from .listing import item_listing
 
 TEMPLATES = "{{ cookiecutter.repo_name }}:templates/"
@@ -43,7 +44,7 @@ def items(request):
     etag=catalog.DATASET,
 )
 def item(request):
-    item_id = int(request.matchdict["id"])
+    item_id = parse_id(request.matchdict["id"])
     detail = request.cache.get_or_create(
         catalog.DATASET,
         f"item:{item_id}",
