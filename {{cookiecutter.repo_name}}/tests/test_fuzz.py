@@ -131,3 +131,8 @@ def test_ids_beyond_any_database_integer_are_not_found(testapp):
     for item_id in ("2147483648", "9223372036854775808", "9" * 400):
         testapp.get(f"/items/{item_id}", status=404)
         testapp.get(f"/api/items/{item_id}", status=404)
+
+
+def test_a_malformed_range_is_ignored(testapp):
+    response = testapp.get("/static/app.css", headers={"Range": "bytes=-"})
+    assert response.status_int == 200 and response.body

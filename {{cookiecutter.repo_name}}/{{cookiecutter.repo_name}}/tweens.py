@@ -6,6 +6,8 @@ adds ``db;dur=...;desc="N queries"`` from a tween nested inside this one).
 
 import time
 
+from webob.byterange import Range
+
 
 def add_server_timing(response, metric):
     """Append ``metric`` (``name;dur=ms[;desc="..."]``) to ``Server-Timing``."""
@@ -27,5 +29,26 @@ def server_timing_tween_factory(handler, registry):
     return server_timing_tween
 
 
+def invalid_range_tween_factory(handler, registry):
+    """Drop a malformed ``Range`` header instead of failing on it.
+
+    WebOb raises ``ValueError`` on some (``bytes=-``) while serving the
+    response, outside every exception view; RFC 9110 lets a server ignore an
+    invalid ``Range``, so the client simply gets the whole representation.
+    """
+
+    def invalid_range_tween(request):
+        value = request.environ.get("HTTP_RANGE")
+        if value is not None:
+            try:
+                Range.parse(value)
+            except ValueError:
+                del request.environ["HTTP_RANGE"]
+        return handler(request)
+
+    return invalid_range_tween
+
+
 def includeme(config):
+    config.add_tween("{{ cookiecutter.repo_name }}.tweens.invalid_range_tween_factory")
     config.add_tween("{{ cookiecutter.repo_name }}.tweens.server_timing_tween_factory")
