@@ -1,0 +1,81 @@
+"""Any answer text is either rejected cleanly or lands in the output intact.
+
+Hypothesis bakes random ``project_name``, ``description`` and ``author_name``
+values full of quotes, backslashes, newlines, non-ASCII and Jinja syntax. A
+bake either succeeds, and then every generated Python file compiles, the TOML
+and INI files parse and the answers read back exactly, or it fails, and then
+nothing is left behind.
+"""
+
+import ast
+import configparser
+import tempfile
+from pathlib import Path
+
+import tomllib
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .conftest import bake
+
+TRICKY = ['"', "'", "\\", "é", "漢", "🐍", "{{", "}}", "{%", "%}", "{#", "#}", "${"]
+TRICKY += ["%(", "%%", "<", ">", "&", ";", "#", " ", "a", "Z", "1"]
+CONTROL = ["\n", "\r", "\x00", "\x7f"]  # the pre-gen hook rejects these
+printable = st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=3)
+answers_text = st.lists(
+    st.sampled_from(TRICKY) | printable, min_size=1, max_size=10
+).map("".join) | st.tuples(st.sampled_from(TRICKY), st.sampled_from(CONTROL)).map(
+    "".join
+)
+
+
+def project_name_in(package_init):
+    for node in ast.parse(package_init).body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == "PROJECT_NAME":
+            return ast.literal_eval(node.value)
+    raise AssertionError("PROJECT_NAME not found")
+
+
+def check_project(project, answers):
+    for path in project.rglob("*.py"):
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))
+    for ini in ("development.ini", "testing.ini", "production.ini"):
+        parser = configparser.ConfigParser(defaults={"here": str(project)})
+        parser.read(project / ini, encoding="utf-8")
+        parser.items("app:main")  # interpolation works
+    package = project / project.name / "__init__.py"
+    if "{" not in answers["project_name"]:  # cookiecutter renders CLI answers
+        assert project_name_in(package.read_text("utf-8")) == answers["project_name"]
+        assert pyproject["project"]["description"] == answers["description"]
+        assert pyproject["project"]["authors"][0]["name"] == answers["author_name"]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(project_name=answers_text, description=answers_text, author_name=answers_text)
+def test_any_answer_bakes_safely_or_leaves_nothing(
+    project_name, description, author_name
+):
+    answers = {
+        "project_name": project_name,
+        "description": description,
+        "author_name": author_name,
+    }
+    with tempfile.TemporaryDirectory() as output:
+        try:
+            project = bake(output, **answers)
+        except Exception:
+            assert list(Path(output).iterdir()) == [], "a failed bake left files"
+            return
+        check_project(project, answers)
+
+
+def test_jinja_in_the_project_name_is_rendered_or_rejected(tmp_path):
+    """Cookiecutter renders answers given on the command line as templates."""
+    project = bake(tmp_path, project_name="Shop {{ 6 * 7 }}")
+    assert project.name == "shop_42"
+    assert project_name_in((project / "shop_42/__init__.py").read_text()) == "Shop 42"
