@@ -89,7 +89,8 @@ def instrument(engine, *, slow_query_ms, explain_slow_queries):
             plan = ""
             if explain_slow_queries and not executemany:
                 plan = _plan(conn, statement, parameters)
-            log.warning("slow query (%.1f ms): %s%s", seconds * 1000, statement, plan)
+            shown = statement if len(statement) <= 500 else statement[:500] + " ..."
+            log.warning("slow query (%.1f ms): %s%s", seconds * 1000, shown, plan)
 
 
 def _plan(conn, statement, parameters):
