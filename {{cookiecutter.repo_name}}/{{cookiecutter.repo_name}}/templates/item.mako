@@ -3,7 +3,8 @@
 <h1>${item['name']}</h1>
 <p class="category">${item['category']['name']}</p>
 <p class="price">${'%.2f' % (item['price_cents'] / 100)}</p>
-<p class="tags">% for tag in item['tags']:
+<p class="tags">
+% for tag in item['tags']:
 <span class="tag">${tag}</span>
 % endfor
 </p>

@@ -1,4 +1,7 @@
-<%def name="item_row(item)"><li class="item"><a href="${request.route_url('item', id=item['id'])}">${item['name']}</a> <span class="category">${item['category']['name']}</span>% for tag in item['tags']:
- <span class="tag">${tag}</span>\
+<%def name="item_row(item)">
+<li class="item"><a href="${request.route_url('item', id=item['id'])}">${item['name']}</a> <span class="category">${item['category']['name']}</span>
+% for tag in item['tags']:
+ <span class="tag">${tag}</span>
 % endfor
-</li></%def>
+</li>
+</%def>
