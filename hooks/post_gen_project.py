@@ -50,7 +50,7 @@ FILES_BY_ANSWER = {
     "template_engine": ENGINE_FILES,
     "concurrency": {
         "threads": [],
-        "gevent": ["gunicorn.conf.py"],
+        "gevent": ["tests/test_serve_gevent.py", "tests/slow_view.py"],
     },
 }
 
@@ -69,12 +69,19 @@ RENAMED_BY_ANSWER = {
         engine: {"{pkg}/templating_" + engine + ".py": "{pkg}/templating.py"}
         for engine in ENGINE_FILES
     },
+    "concurrency": {
+        mode: {
+            "{pkg}/serve_" + mode + ".py": "{pkg}/serve.py",
+            "{pkg}/fanout_" + mode + ".py": "{pkg}/fanout.py",
+        }
+        for mode in ("threads", "gevent")
+    },
 }
 
 # Placeholders in the generated files, replaced by a fresh random value each.
 SECRET_PLACEHOLDERS = {
-    "development.ini": "__DEVELOPMENT_SECRET__",
-    "testing.ini": "__TESTING_SECRET__",
+    "development.ini": ["__DEVELOPMENT_SECRET__", "__DEVELOPMENT_PROFILING_TOKEN__"],
+    "testing.ini": ["__TESTING_SECRET__", "__TESTING_PROFILING_TOKEN__"],
 }
 
 
@@ -112,12 +119,12 @@ def shape_project(root, answers):
 
 
 def write_secrets(root):
-    for filename, placeholder in SECRET_PLACEHOLDERS.items():
+    for filename, placeholders in SECRET_PLACEHOLDERS.items():
         path = root / filename
         text = path.read_text(encoding="utf-8")
-        path.write_text(
-            text.replace(placeholder, secrets.token_urlsafe(32)), encoding="utf-8"
-        )
+        for placeholder in placeholders:
+            text = text.replace(placeholder, secrets.token_urlsafe(32))
+        path.write_text(text, encoding="utf-8")
 
 
 def main(answers_json, root):

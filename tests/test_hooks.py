@@ -74,7 +74,7 @@ def test_unselected_paths_come_from_the_table():
     paths = set(post.unselected_paths(answers, post.FILES_BY_ANSWER))
     assert "tests/test_cache_redis.py" not in paths
     assert "tests/test_cache_memcached.py" in paths
-    assert "gunicorn.conf.py" not in paths
+    assert "tests/test_serve_gevent.py" not in paths
     assert "{pkg}/templates/*.jinja2" in paths
 
 
@@ -102,7 +102,11 @@ def test_shape_project_removes_and_renames(tmp_path):
         "tests/conftest_sqlalchemy.py",
         "tests/conftest_memory.py",
         "tests/test_catalog_memory.py",
-        "gunicorn.conf.py",
+        "tests/test_serve_gevent.py",
+        "pkg/serve_threads.py",
+        "pkg/serve_gevent.py",
+        "pkg/fanout_threads.py",
+        "pkg/fanout_gevent.py",
     ]
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -116,17 +120,20 @@ def test_shape_project_removes_and_renames(tmp_path):
     )
     assert remaining == [
         "pkg/catalog.py",
+        "pkg/fanout.py",
+        "pkg/serve.py",
         "pkg/templates/home.jinja2",
         "pkg/templating.py",
         "tests/conftest.py",
         "tests/test_catalog_memory.py",
     ]
     assert (tmp_path / "pkg/catalog.py").read_text() == "pkg/catalog_memory.py"
+    assert (tmp_path / "pkg/serve.py").read_text() == "pkg/serve_threads.py"
 
 
 def test_secrets_are_random_per_project(tmp_path):
-    for name in post.SECRET_PLACEHOLDERS:
-        (tmp_path / name).write_text(f"secret_key = {post.SECRET_PLACEHOLDERS[name]}\n")
+    for name, placeholders in post.SECRET_PLACEHOLDERS.items():
+        (tmp_path / name).write_text(f"secret_key = {placeholders[0]}\n")
     post.write_secrets(tmp_path)
     first = (tmp_path / "development.ini").read_text()
     assert "__DEVELOPMENT_SECRET__" not in first

@@ -25,7 +25,7 @@ MARKERS = {
         "tests/test_db.py",
     ],
     ("orm", "none"): ["tests/test_catalog_memory.py"],
-    ("concurrency", "gevent"): ["gunicorn.conf.py"],
+    ("concurrency", "gevent"): ["tests/test_serve_gevent.py"],
 }
 DEPENDENCIES = {
     ("cache_backend", "redis"): "redis[hiredis]",

@@ -33,6 +33,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from {{ cookiecutter.repo_name }} import serve
+
 from .services import require, url_reachable
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -44,41 +46,6 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def server_command(port):
-{%- if cookiecutter.concurrency == "threads" %}
-    return [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--blocking-threads",
-        "4",
-        "{{ cookiecutter.repo_name }}.wsgi:app",
-    ]
-{%- else %}
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        "gunicorn.conf.py",
-        "--paste",
-        "production.ini",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-    ]
-{%- endif %}
 
 
 class Reply:
@@ -99,9 +66,9 @@ class Server:
         self.port = free_port()
         self.log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
-            server_command(self.port),
+            serve.COMMAND,  # the production command; settings from env
             cwd=PROJECT,
-            env={**env, "PORT": str(self.port)},
+            env={**env, "HOST": "127.0.0.1", "PORT": str(self.port)},
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # the server and its workers, killable at once

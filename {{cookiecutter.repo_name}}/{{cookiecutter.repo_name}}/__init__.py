@@ -17,6 +17,7 @@ def main(global_config, **settings):
     with Configurator(settings=settings) as config:
         config.include(".settings")
         config.include(".templating")
+        config.include(".json_renderer")
 {%- if cookiecutter.orm == "sqlalchemy" %}
         config.include(".db")
 {%- endif %}
@@ -26,6 +27,7 @@ def main(global_config, **settings):
         config.include(".httpcache")
         config.include(".security")
         config.include(".tweens")
+        config.include(".profiling")
         config.include(".routes")
         config.scan(".views")
     return config.make_wsgi_app()

@@ -35,6 +35,9 @@ DEFAULTS = {
     "cache.memory_size": "10000",
     "cache.timeout": "0.25",
     "cache.retry_after": "5",
+    # Connections per process to Redis; the gevent server raises it to match
+    # worker_connections (serve.py), since an exhausted pool raises.
+    "cache.max_connections": "100",
 }
 
 
@@ -71,7 +74,7 @@ class LockedLRU:
             self._data.clear()
 
 
-def _redis_arguments(url, expiration_time, timeout):
+def _redis_arguments(url, expiration_time, timeout, max_connections=100):
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
@@ -84,6 +87,7 @@ def _redis_arguments(url, expiration_time, timeout):
         "connection_kwargs": {
             "retry": Retry(NoBackoff(), 0),
             "health_check_interval": 30,
+            "max_connections": max_connections,
         },
         # Redis drops keys a while after dogpile considers them stale, so one
         # process regenerates while the others keep serving the old value.
@@ -110,13 +114,15 @@ def _memcached_arguments(url, expiration_time, timeout):
     }
 
 
-def backend_from_url(url, *, expiration_time, memory_size, timeout):
+def backend_from_url(
+    url, *, expiration_time, memory_size, timeout, max_connections=100
+):
     """Translate ``cache.url`` into a dogpile backend name and its arguments."""
     parts = urlsplit(url)
     if parts.scheme == "memory":
         return "dogpile.cache.memory", {"cache_dict": LockedLRU(memory_size)}
     if parts.scheme == "redis":
-        return _redis_arguments(url, expiration_time, timeout)
+        return _redis_arguments(url, expiration_time, timeout, max_connections)
     if parts.scheme == "memcached":
         return _memcached_arguments(parts, expiration_time, timeout)
     if parts.scheme == "none":
@@ -206,6 +212,11 @@ class Cache:
     def healthy(self):
         return self.fail_open.healthy
 
+    def ping(self):
+        """One round trip to the backend; False if it failed (or is skipped)."""
+        self.region.get(f"{self.namespace}:ping")
+        return self.healthy
+
     def generation(self, dataset):
         """The current token of ``dataset``; created on first use (or after loss)."""
         return self.region.get_or_create(
@@ -234,6 +245,7 @@ def cache_from_settings(settings, namespace):
         expiration_time=expiration_time,
         memory_size=int(settings["cache.memory_size"]),
         timeout=float(settings["cache.timeout"]),
+        max_connections=int(settings["cache.max_connections"]),
     )
     fail_open = FailOpen(retry_after=float(settings["cache.retry_after"]))
     region = make_region(key_mangler=sha1_mangle_key).configure(

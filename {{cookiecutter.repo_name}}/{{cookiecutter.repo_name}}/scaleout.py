@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
-# How the servers are told their worker count: WEB_CONCURRENCY (the Makefile
-# and gunicorn.conf.py), granian's own variable, gunicorn's extra arguments.
+# How the servers are told their worker count: WEB_CONCURRENCY (serve.py),
+# granian's own variable, gunicorn's extra arguments.
 WORKER_VARIABLES = ("WEB_CONCURRENCY", "GRANIAN_WORKERS")
 GUNICORN_WORKER_FLAGS = ("-w", "--workers")
 

@@ -21,6 +21,7 @@ ENVIRONMENT_OVERRIDES = {
     "CACHE_URL": "cache.url",
     "SECRET_KEY": "secret_key",
     "SERVER_TIMING": "server_timing",
+    "PROFILING_TOKEN": "profiling.token",
 }
 
 ENVIRONMENTS = ("development", "testing", "production")

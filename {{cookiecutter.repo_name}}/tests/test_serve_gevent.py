@@ -1,0 +1,52 @@
+"""gevent mode: slow requests overlap instead of queuing."""
+
+import concurrent.futures
+import time
+import urllib.request
+from pathlib import Path
+
+from {{ cookiecutter.repo_name }} import bench, serve
+
+from .test_serve import server_environ  # noqa: F401 (fixture)
+
+ROOT = Path(__file__).parent.parent
+SLOW_REQUESTS = 10
+SLOW_SECONDS = 0.5
+
+
+def test_concurrent_slow_requests_overlap(server_environ, tmp_path):  # noqa: F811
+    # production.ini plus one extra view that sleeps (tests/slow_view.py).
+    ini = tmp_path / "production.ini"
+    production = (ROOT / "production.ini").read_text()
+    ini.write_text(
+        production.replace(
+            "[app:main]\n", "[app:main]\npyramid.includes = tests.slow_view\n", 1
+        )
+    )
+    port = bench.free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    environ = {**server_environ, "APP_INI": str(ini), "PYTHONPATH": "."}
+    process = bench.start_server(port, environ)
+    try:
+        bench.wait_until_ready(base_url, process)
+
+        def get(_):
+            with urllib.request.urlopen(f"{base_url}/slow", timeout=30) as response:
+                return response.read()
+
+        start = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(SLOW_REQUESTS) as pool:
+            bodies = list(pool.map(get, range(SLOW_REQUESTS)))
+        elapsed = time.monotonic() - start
+    finally:
+        assert bench.stop_server(process) == 0
+    assert bodies == [b"slept"] * SLOW_REQUESTS
+    # One worker: one after the other would take SLOW_REQUESTS * 0.5 s = 5 s.
+    assert elapsed < SLOW_REQUESTS * SLOW_SECONDS / 2
+
+
+def test_app_loads_in_the_master_with_pools_sized_to_worker_connections(ini_file):
+    options = serve.server_options({"WORKER_CONNECTIONS": "250"}, cpu_count=2)
+    assert options["preload_app"] and options["worker_class"] == "gevent"
+    app = serve.Server(options, ini_file).load()
+    assert app.registry.settings["cache.max_connections"] == "250"
