@@ -346,10 +346,20 @@ def fetch(port, path, headers=None):
         conn.close()
 
 
-def granian_cmd(venv_bin, makefile, app, mode, port):
-    """The project's ``make serve`` granian command, pointed at ``app``."""
-    threads = re.search(r"--blocking-threads\s+(\d+)", makefile.read_text())
-    extra = ["--blocking-threads", threads.group(1)] if threads else []
+def granian_cmd(venv_bin, project, app, mode, port):
+    """The project's production granian settings (``serve.py``), pointed at ``app``."""
+    threads = subprocess.run(
+        [
+            venv_bin / "python",
+            "-c",
+            f"from {project.name}.serve import server_options; "
+            "print(server_options({}, 1)['blocking_threads'])",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     return [
         venv_bin / "granian",
         "--interface",
@@ -360,7 +370,10 @@ def granian_cmd(venv_bin, makefile, app, mode, port):
         port,
         "--workers",
         mode.workers,
-        *extra,
+        "--blocking-threads",
+        threads,
+        "--backpressure",
+        threads,
         app,
     ]
 
@@ -634,7 +647,7 @@ def bench_ceiling(mode, project, pages, rows):
         ("bare", {"/": "bare WSGI"}),
     ):
         port = free_port()
-        cmd = granian_cmd(venv_bin, project / "Makefile", f"ceiling:{app}", mode, port)
+        cmd = granian_cmd(venv_bin, project, f"ceiling:{app}", mode, port)
         target = f"ceiling {app.replace('_', '-')}"
         with Server(target.replace(" ", "-"), cmd, env, APPS, port):
             warm(port, paths, mode)
@@ -683,7 +696,7 @@ def bench_io(mode, baseline_python, threads_project, gevent_project, rows):
                     port,
                     granian_cmd(
                         threads_project / ".venv/bin",
-                        threads_project / "Makefile",
+                        threads_project,
                         "io_app:app",
                         mode,
                         port,
@@ -698,9 +711,20 @@ def bench_io(mode, baseline_python, threads_project, gevent_project, rows):
                     "redis-pg-gevent",
                     port,
                     [
-                        gevent_project / ".venv/bin/gunicorn",
-                        "--config",
-                        gevent_project / "gunicorn.conf.py",
+                        # serve.py's settings (gevent worker, 1000 connections)
+                        gevent_project / ".venv/bin/python",
+                        "-m",
+                        "gevent.monkey",
+                        "--module",
+                        "gunicorn",
+                        "--worker-class",
+                        "gevent",
+                        "--worker-connections",
+                        "1000",
+                        "--workers",
+                        mode.workers,
+                        "--bind",
+                        f"127.0.0.1:{port}",
                         "io_app:app",
                     ],
                     APPS,
