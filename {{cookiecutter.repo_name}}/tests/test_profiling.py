@@ -75,3 +75,9 @@ def test_only_profile_1_asks_for_a_profile():
     profiling = ProfilingSettings(enabled=True, token="t" * 16, interval=0.001)
     request = Request.blank("/?profile=0", headers={"X-Profile-Token": "t" * 16})
     assert not profiling.authorizes(request)
+
+
+def test_a_malformed_query_string_is_not_a_profile_request():
+    profiling = ProfilingSettings(enabled=True, token="t" * 16, interval=0.001)
+    request = Request.blank("/", environ={"QUERY_STRING": "profile=%ff%fe"})
+    assert not profiling.authorizes(request)

@@ -13,6 +13,8 @@ ROOT = Path(__file__).parent.parent
 # Exactly what production needs, outermost first. Timing and profiling are
 # registered but remove themselves when their setting is off.
 PRODUCTION_TWEENS = [
+    # malformed Range headers answered before WebOb can fail on them
+    "{{ cookiecutter.repo_name }}.tweens.invalid_range_tween_factory",
 {%- if cookiecutter.orm == "sqlalchemy" %}
     "pyramid_tm.tm_tween_factory",  # one transaction per request
 {%- endif %}

@@ -42,11 +42,14 @@ class ProfilingSettings:
         return cls(enabled=enabled, token=token, interval=interval)
 
     def authorizes(self, request):
-        if request.GET.get("profile") != "1":
+        try:
+            if request.GET.get("profile") != "1":
+                return False
+            offered = request.headers.get("X-Profile-Token") or request.GET.get(
+                "profile_token", ""
+            )
+        except UnicodeDecodeError:  # a malformed query string is never a request
             return False
-        offered = request.headers.get("X-Profile-Token") or request.GET.get(
-            "profile_token", ""
-        )
         return hmac.compare_digest(offered.encode(), self.token.encode())
 
 
