@@ -75,14 +75,11 @@ def wait_for(port, process, timeout=120):
 
 
 def server_command(concurrency, port, package):
+    """The production command (``make serve``); HOST/PORT/WEB_CONCURRENCY from env."""
     if concurrency == "threads":
-        return [
-            str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", "2", "--blocking-threads", "16",
-            f"{package}.wsgi:app",
-        ]  # fmt: skip
-    return [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--paste",
-            "production.ini"]  # fmt: skip
+        return [str(BIN / "python"), "-m", f"{package}.serve"]
+    return [str(BIN / "python"), "-m", "gevent.monkey", "--module",
+            f"{package}.serve"]  # fmt: skip
 
 
 def post_item(port, body):
