@@ -70,7 +70,7 @@ class Mode:
 
 FULL = Mode(
     "full",
-    10,
+    8,
     2,
     16,
     200,
@@ -776,7 +776,9 @@ def profile_items(project, env, results):
 
 
 def ratio(value, reference):
-    return f"{value / reference:.2f}x" if value and reference else ""
+    if not (value and reference):
+        return ""
+    return f"{value / reference:.3g}x"
 
 
 def report(rows, mode, started, elapsed, profile_text):

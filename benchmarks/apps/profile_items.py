@@ -13,7 +13,7 @@ from pyinstrument import Profiler
 from pyinstrument.renderers import ConsoleRenderer
 from webob import Request
 
-REQUESTS = 2000
+REQUESTS = 300
 
 
 def main(package, prefix):
@@ -23,9 +23,9 @@ def main(package, prefix):
         response = Request.blank("/items?page=1").get_response(app)
         assert response.status_int == 200, response.status
 
-    for _ in range(200):
+    for _ in range(50):
         get()
-    profiler = Profiler(interval=0.0001)
+    profiler = Profiler(interval=0.0005)
     profiler.start()
     for _ in range(REQUESTS):
         get()
