@@ -341,7 +341,9 @@ def fetch(port, path, headers=None):
     try:
         conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        # Header names lower-cased: granian sends them in lower case.
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, headers, response.read()
     finally:
         conn.close()
 
@@ -382,7 +384,7 @@ def granian_cmd(venv_bin, project, app, mode, port):
 
 
 def queries_from(headers):
-    timing = headers.get("Server-Timing", "")
+    timing = headers.get("server-timing", "")
     match = re.search(r"(\d+) quer", timing)
     return match.group(1) if match else ""
 
@@ -562,7 +564,7 @@ def page_workloads(target, port, mode, deep_page, rows, conditional=True):
     for path, workload in pages.items():
         measure(target, workload, port, path, mode, rows=rows)
     _, headers, _ = fetch(port, "/items?page=1")
-    etag = headers.get("ETag")
+    etag = headers.get("etag")
     if not conditional:
         return
     if etag is None:
