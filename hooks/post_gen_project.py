@@ -14,6 +14,7 @@ Runs with the generated project as the working directory.
 import json
 import secrets
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -127,10 +128,17 @@ def write_secrets(root):
         path.write_text(text, encoding="utf-8")
 
 
+def build_static_files(root, pkg):
+    """Fingerprint and precompress the assets with the project's own command."""
+    script = root / pkg / "fingerprint.py"
+    subprocess.run([sys.executable, str(script)], check=True, stdout=subprocess.DEVNULL)
+
+
 def main(answers_json, root):
     answers = json.loads(answers_json)
     shape_project(root, answers)
     write_secrets(root)
+    build_static_files(root, answers["repo_name"])
     return 0
 
 

@@ -69,7 +69,8 @@ def test_security_headers(testapp):
 
 
 def test_stylesheet_is_served(testapp):
-    response = testapp.get("/static/app.css", status=200)
+    href = re.search(r'href="http://example.com(/static/[^"]+)"', testapp.get("/").text)
+    response = testapp.get(href.group(1), status=200)
     assert response.content_type == "text/css"
 
 

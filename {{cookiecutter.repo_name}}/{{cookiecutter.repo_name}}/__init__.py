@@ -25,6 +25,7 @@ def main(global_config, **settings):
         config.include(".cache")
         config.include(".scaleout")
         config.include(".httpcache")
+        config.include(".staticfiles")
         config.include(".security")
         config.include(".tweens")
         config.include(".profiling")
