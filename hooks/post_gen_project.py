@@ -28,8 +28,12 @@ FILES_BY_ANSWER = {
     "cache_backend": {
         "memory": [],
         # Listed under two answers: kept only for redis *and* postgresql.
-        "redis": ["tests/test_cache_redis.py", "tests/test_multinode.py"],
-        "memcached": ["tests/test_cache_memcached.py"],
+        "redis": [
+            "{pkg}/cache_redis.py",
+            "tests/test_cache_redis.py",
+            "tests/test_multinode.py",
+        ],
+        "memcached": ["{pkg}/cache_memcached.py", "tests/test_cache_memcached.py"],
         "none": [],
     },
     "orm": {

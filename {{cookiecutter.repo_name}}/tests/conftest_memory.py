@@ -56,3 +56,19 @@ def fresh_state(app):
 @pytest.fixture
 def testapp(app):
     return webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
+
+
+@pytest.fixture
+def committing_app(app, app_settings):
+    """``make(**settings)``: a TestApp; with settings, another app instance over
+    the same catalog, like a second process (same fixture as the SQLAlchemy one).
+    """
+
+    def make(**settings):
+        instance = app
+        if settings:
+            instance = main({}, **{**app_settings, **settings})
+            instance.registry.catalog = app.registry.catalog
+        return webtest.TestApp(instance, extra_environ={"HTTP_HOST": "example.com"})
+
+    return make

@@ -15,13 +15,13 @@ import pytest
 import transaction
 import webtest
 from pyramid.paster import get_appsettings
-from sqlalchemy import make_url
+from sqlalchemy import delete, make_url
 
 from {{ cookiecutter.repo_name }} import main
 from {{ cookiecutter.repo_name }}.db import get_tm_session
-from {{ cookiecutter.repo_name }}.db.models import Base
+from {{ cookiecutter.repo_name }}.db.models import Base, Item, Tag, item_tags
 from {{ cookiecutter.repo_name }}.db.querystats import assert_max_queries
-from {{ cookiecutter.repo_name }}.seed import seed
+from {{ cookiecutter.repo_name }}.seed import TAGS, seed
 
 from .services import require, url_reachable
 
@@ -122,3 +122,30 @@ def testapp(app, tm, dbsession):
 def max_queries():
     """``with max_queries(2): ...`` fails when the block runs more queries."""
     return assert_max_queries
+
+
+@pytest.fixture
+def committing_app(app, dbengine, app_settings):
+    """``make(**settings)``: a TestApp whose requests really commit.
+
+    For what happens after a commit (the cache generation is bumped by an
+    after-commit hook, which the doomed per-test transaction never reaches).
+    With settings it builds another app instance over the same database, like a
+    second process. Rows the test adds are deleted afterwards.
+    """
+    extra_apps = []
+
+    def make(**settings):
+        instance = app
+        if settings:
+            instance = main({}, **{**app_settings, **settings})
+            extra_apps.append(instance)
+        return webtest.TestApp(instance, extra_environ={"HTTP_HOST": "example.com"})
+
+    yield make
+    for instance in extra_apps:
+        instance.registry["dbengine"].dispose()
+    with dbengine.begin() as connection:
+        connection.execute(delete(item_tags).where(item_tags.c.item_id > SEEDED_ITEMS))
+        connection.execute(delete(Item).where(Item.id > SEEDED_ITEMS))
+        connection.execute(delete(Tag).where(Tag.name.not_in(TAGS)))

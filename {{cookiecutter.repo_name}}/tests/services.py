@@ -5,7 +5,11 @@ Without a server those tests skip with the reason. With ``REQUIRE_SERVICES=1``
 """
 
 import os
+import shutil
+import signal
 import socket
+import subprocess
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -41,3 +45,71 @@ def require(condition, reason):
     if REQUIRED:
         pytest.fail(f"{reason} (REQUIRE_SERVICES=1 turns this skip into a failure)")
     pytest.skip(reason)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ThrowawayServer:
+    """A server process on a free port that a test may stop, pause and restart.
+
+    ``command`` is a list with ``{port}`` placeholders. Use as a context manager.
+    """
+
+    def __init__(self, command, port=None):
+        executable = shutil.which(command[0])
+        require(executable, f"{command[0]} is not installed")
+        self.port = port or free_port()
+        self.command = [
+            executable,
+            *(part.format(port=self.port) for part in command[1:]),
+        ]
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while not reachable("127.0.0.1", self.port, timeout=0.1):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                pytest.fail(f"{self.command[0]} did not start on port {self.port}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def pause(self):
+        """Stop answering but keep the port open: calls time out instead of failing."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        if self.process:
+            self.resume()
+        self.stop()
+
+
+def redis_server(*arguments):
+    return ThrowawayServer(
+        [
+            *("redis-server", "--port", "{port}", "--save", "", "--appendonly", "no"),
+            *arguments,
+        ]
+    )
+
+
+def memcached_server():
+    return ThrowawayServer(["memcached", "-l", "127.0.0.1", "-p", "{port}", "-U", "0"])

@@ -3,28 +3,47 @@
 ``cache.url`` (``CACHE_URL`` in production) picks the backend:
 
 * ``memory://``       in-process LRU, bounded by ``cache.memory_size``; per process
-* ``redis://host:port/db``            shared by every process and machine
-* ``memcached://host:port[,host:port]`` shared, consistent hashing over the servers
+* ``redis://[:password@]host:port/db`` (``rediss://`` for TLS)  shared
+* ``redis+sentinel://host:port,host:port/service_name/db``  shared, Sentinel failover
+* ``redis+cluster://host:port,host:port``  shared, Redis Cluster
+* ``memcached://host:port[,host:port]``  shared, consistent hashing over the servers
 * ``none://``         same API, nothing stored
 
-The cache is an optimisation, never a dependency: every backend call goes
-through ``FailOpen``, so a down or slow cache server turns into cache misses
-(served from the database) instead of errors. Invalidation works across
-processes by *generations*: each data set ("items") has a token stored in the
-cache itself; keys embed it, and a write replaces it, so every process sharing
-the backend stops reading the old keys at once.
+The cache is an optimisation, never a dependency. Every backend call goes
+through ``FailOpen``: a down or slow server turns into cache misses (served from
+the database) instead of errors.
+
+Added latency while the server is down, per process: calls fail fast on a
+refused connection; a server that does not answer costs at most
+``2 * cache.timeout`` (connect + read) for the calls in flight when it goes,
+then the breaker skips the backend (about a microsecond per call) and lets one
+probe call through every ``cache.retry_after`` seconds. So at most one request
+per process per ``retry_after`` seconds pays up to ``2 * cache.timeout``. One
+warning is logged per interval, ``/healthz`` says ``degraded``, and the first
+successful probe closes the breaker: no restart.
+
+Invalidation works across processes by *generations*: each data set ("items")
+has a token stored in the cache itself; keys embed it, and a write replaces it,
+so every process sharing the backend stops reading the old keys at once.
+Values are stored as JSON (orjson): plain data survives deploys, and an entry
+that cannot be decoded (corrupt bytes, old format) is a miss, never a 500.
 """
 
+import hashlib
+import importlib
 import logging
 import threading
 import time
 import uuid
 from urllib.parse import urlsplit
 
+import orjson
 from dogpile.cache import make_region
 from dogpile.cache.api import NO_VALUE, CantDeserializeException
 from dogpile.cache.proxy import ProxyBackend
 from dogpile.cache.util import sha1_mangle_key
+from markupsafe import Markup
+from pyramid.renderers import render
 from pyramid.settings import asbool
 
 log = logging.getLogger(__name__)
@@ -39,13 +58,47 @@ DEFAULTS = {
     # worker_connections (serve.py), since an exhausted pool raises.
     "cache.max_connections": "100",
 }
+TEMPLATES = "{{ cookiecutter.repo_name }}:templates/"
+
+
+# -- serialization ---------------------------------------------------------
+
+
+def serialize(value):
+    return orjson.dumps(value)
+
+
+def deserialize(data):
+    """JSON payload -> value; anything undecodable is a miss (regenerated)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise CantDeserializeException() from error
+
+
+def well_formed(data):
+    """dogpile frames entries as ``<json metadata>|<payload>`` and parses the
+    metadata *outside* its CantDeserializeException guard: check it here."""
+    if not isinstance(data, bytes):
+        return False
+    metadata, separator, _ = data.partition(b"|")
+    if not separator:
+        return False
+    try:
+        return isinstance(orjson.loads(metadata), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+# -- in-process backend ------------------------------------------------------
 
 
 class LockedLRU:
-    """A bounded LRU dict that is safe under threads (and greenlets).
+    """A bounded LRU dict that is safe under threads and greenlets.
 
-    dogpile's memory backend uses a plain dict: unbounded and, with cachetools'
-    LRU in its place, not thread-safe, because LRU reads reorder entries.
+    dogpile's memory backend uses a plain dict: unbounded. cachetools' LRU in
+    its place is not thread-safe (reads reorder entries), hence the lock; under
+    gevent's monkey patching ``threading.Lock`` is a greenlet lock.
     """
 
     def __init__(self, maxsize):
@@ -74,105 +127,149 @@ class LockedLRU:
             self._data.clear()
 
 
-def _redis_arguments(url, expiration_time, timeout, max_connections=100):
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    return "dogpile.cache.redis", {
-        "url": url,
-        # Short timeouts and no retries: redis-py 8's defaults stall ~4 s per
-        # call when the server is down, which would hang every request.
-        "socket_timeout": timeout,
-        "socket_connect_timeout": timeout,
-        "connection_kwargs": {
-            "retry": Retry(NoBackoff(), 0),
-            "health_check_interval": 30,
-            "max_connections": max_connections,
-        },
-        # Redis drops keys a while after dogpile considers them stale, so one
-        # process regenerates while the others keep serving the old value.
-        "redis_expiration_time": expiration_time * 2,
-        # One creator per key across all processes (stampede protection).
-        "distributed_lock": True,
-        "thread_local_lock": False,
-        "lock_timeout": 30,
-    }
+# -- circuit breaker -----------------------------------------------------------
 
 
-def _memcached_arguments(url, expiration_time, timeout):
-    servers = [server for server in url.netloc.split(",") if server]
-    return "dogpile.cache.pymemcache", {
-        "url": servers,
-        "memcached_expire_time": expiration_time * 2,
-        "connect_timeout": timeout,
-        "timeout": timeout,
-        # HashClient: a server that fails is skipped for dead_timeout seconds
-        # and its share of keys misses; the others keep hitting.
-        "hashclient_retry_attempts": 1,
-        "hashclient_retry_timeout": 1,
-        "hashclient_dead_timeout": 5,
-    }
+class CircuitBreaker:
+    """Skip a failing backend for ``retry_after`` seconds, then probe once.
 
-
-def backend_from_url(
-    url, *, expiration_time, memory_size, timeout, max_connections=100
-):
-    """Translate ``cache.url`` into a dogpile backend name and its arguments."""
-    parts = urlsplit(url)
-    if parts.scheme == "memory":
-        return "dogpile.cache.memory", {"cache_dict": LockedLRU(memory_size)}
-    if parts.scheme == "redis":
-        return _redis_arguments(url, expiration_time, timeout, max_connections)
-    if parts.scheme == "memcached":
-        return _memcached_arguments(parts, expiration_time, timeout)
-    if parts.scheme == "none":
-        return "dogpile.cache.null", {}
-    raise ValueError(
-        f"cache.url {url!r}: scheme must be memory, redis, memcached or none"
-    )
-
-
-class FailOpen(ProxyBackend):
-    """Turn backend failures into misses, with a circuit breaker.
-
-    After a failure the backend is skipped for ``retry_after`` seconds (every
-    call is an instant miss), so a dead server costs at most one timeout per
-    interval per process, and the log gets one warning per interval. When the
-    interval is over the next call tries again: recovery needs no restart.
+    Thread-safe; state is per process. ``report`` marks the cache degraded (for
+    ``/healthz`` and the log) without opening, for partial failures such as one
+    dead server of a Memcached pool.
     """
 
-    def __init__(self, retry_after):
-        super().__init__()
+    def __init__(self, retry_after, clock=time.monotonic):
         self.retry_after = retry_after
-        self.open_until = 0.0
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._open = False
+        self._retry_at = 0.0
+        self._degraded_until = 0.0
 
     @property
     def healthy(self):
-        return time.monotonic() >= self.open_until
+        return not self._open and self.clock() >= self._degraded_until
 
-    def _call(self, method, *args, default=NO_VALUE):
-        if not self.healthy:
-            return default
-        try:
-            return method(*args)
-        except CantDeserializeException:
-            return NO_VALUE
-        except Exception as error:  # any backend error: the cache is optional
-            self.open_until = time.monotonic() + self.retry_after
+    @property
+    def skipping(self):
+        """Open and not yet due for a probe."""
+        return self._open and self.clock() < self._retry_at
+
+    def allow(self):
+        """May this call reach the backend? One probe per interval when open."""
+        if not self._open:
+            return True
+        with self._lock:
+            now = self.clock()
+            if now < self._retry_at:
+                return False
+            self._retry_at = now + self.retry_after  # others skip meanwhile
+            return True
+
+    def succeeded(self):
+        if self._open:
+            with self._lock:
+                if self._open:
+                    self._open = False
+                    log.warning("cache backend is back: caching resumed")
+
+    def failed(self, error):
+        with self._lock:
+            now = self.clock()
+            first = not self._open or now >= self._degraded_until
+            self._open = True
+            self._retry_at = self._degraded_until = now + self.retry_after
+        if first:
             log.warning(
-                "cache backend failed, serving without it for %ss: %r",
+                "cache backend failed, serving without it (next try in %ss): %r",
                 self.retry_after,
                 error,
             )
+
+    def report(self, error):
+        with self._lock:
+            now = self.clock()
+            first = now >= self._degraded_until
+            self._degraded_until = max(self._degraded_until, now + self.retry_after)
+        if first:
+            log.warning("cache partly degraded: %r", error)
+
+
+class FailOpenMutex:
+    """A distributed lock whose server may vanish: errors mean "go ahead".
+
+    dogpile keeps a key's mutex while it is in use, so the breaker is checked
+    here too, not only when the mutex is made.
+    """
+
+    def __init__(self, mutex, breaker):
+        self.mutex = mutex
+        self.breaker = breaker
+
+    def acquire(self, wait=True):
+        if not self.breaker.allow():
+            return True  # regenerate without the lock rather than wait
+        try:
+            acquired = self.mutex.acquire(wait)
+        except Exception as error:  # any backend error: the cache is optional
+            self.breaker.failed(error)
+            return True
+        self.breaker.succeeded()
+        return acquired
+
+    def release(self):
+        if self.breaker.skipping:
+            return  # the lock expires by itself on the server
+        try:
+            self.mutex.release()
+        except Exception:  # not held, or the server went away
+            log.debug("cache lock release failed", exc_info=True)
+
+    def locked(self):
+        if self.breaker.skipping:
+            return False
+        try:
+            return self.mutex.locked()
+        except Exception:  # unknown: report free
+            return False
+
+
+class FailOpen(ProxyBackend):
+    """Turn backend failures and undecodable entries into misses."""
+
+    def __init__(self, breaker):
+        super().__init__()
+        self.breaker = breaker
+
+    @property
+    def healthy(self):
+        return self.breaker.healthy
+
+    def _call(self, method, *args, default=NO_VALUE):
+        if not self.breaker.allow():
             return default
+        try:
+            result = method(*args)
+        except Exception as error:  # any backend error: the cache is optional
+            self.breaker.failed(error)
+            return default
+        self.breaker.succeeded()
+        return result
 
     def get_serialized(self, key):
-        return self._call(self.proxied.get_serialized, key)
+        data = self._call(self.proxied.get_serialized, key)
+        if data is NO_VALUE or data is None or well_formed(data):
+            return data
+        return NO_VALUE
 
     def get_serialized_multi(self, keys):
-        return self._call(
+        values = self._call(
             self.proxied.get_serialized_multi, keys, default=[NO_VALUE] * len(keys)
         )
+        return [
+            data if data is NO_VALUE or data is None or well_formed(data) else NO_VALUE
+            for data in values
+        ]
 
     def set_serialized(self, key, value):
         self._call(self.proxied.set_serialized, key, value, default=None)
@@ -195,42 +292,151 @@ class FailOpen(ProxyBackend):
     def delete(self, key):
         self._call(self.proxied.delete, key, default=None)
 
+    def delete_multi(self, keys):
+        self._call(self.proxied.delete_multi, keys, default=None)
+
     def get_mutex(self, key):
         # None makes dogpile fall back to its in-process lock.
-        return self._call(self.proxied.get_mutex, key, default=None)
+        mutex = self._call(self.proxied.get_mutex, key, default=None)
+        return None if mutex is None else FailOpenMutex(mutex, self.breaker)
+
+
+# -- backends from URLs -----------------------------------------------------
+
+# Redis and Memcached support live in their own modules, generated only for
+# the chosen backend (their client libraries are only installed then).
+BACKEND_MODULES = {
+    "redis": "cache_redis",
+    "rediss": "cache_redis",
+    "redis+sentinel": "cache_redis",
+    "redis+cluster": "cache_redis",
+    "memcached": "cache_memcached",
+}
+
+
+def backend_from_url(
+    url, *, expiration_time, memory_size, timeout, breaker, max_connections=100
+):
+    """Translate ``cache.url`` into a dogpile backend name and its arguments."""
+    parts = urlsplit(url)
+    if parts.scheme == "memory":
+        return "dogpile.cache.memory", {"cache_dict": LockedLRU(memory_size)}
+    if parts.scheme == "none":
+        return "dogpile.cache.null", {}
+    if parts.scheme not in BACKEND_MODULES:
+        raise ValueError(
+            f"cache.url {url!r}: scheme must be memory, none, "
+            + ", ".join(BACKEND_MODULES)
+        )
+    try:
+        module = importlib.import_module(
+            f".{BACKEND_MODULES[parts.scheme]}", __package__
+        )
+    except ImportError:
+        raise ValueError(
+            f"cache.url {url!r}: this project was generated without support "
+            f"for {parts.scheme} (regenerate with that cache_backend)"
+        ) from None
+    return module.backend(
+        parts,
+        expiration_time=expiration_time,
+        timeout=timeout,
+        breaker=breaker,
+        max_connections=max_connections,
+    )
+
+
+# -- the app's cache -------------------------------------------------------------
 
 
 class Cache:
     """The app's cache: namespaced, generation-versioned keys over one region."""
 
-    def __init__(self, region, fail_open, namespace):
+    def __init__(self, region, breaker, namespace):
         self.region = region
-        self.fail_open = fail_open
+        self.breaker = breaker
         self.namespace = namespace
 
     @property
     def healthy(self):
-        return self.fail_open.healthy
+        return self.breaker.healthy
 
     def ping(self):
         """One round trip to the backend; False if it failed (or is skipped)."""
         self.region.get(f"{self.namespace}:ping")
         return self.healthy
 
+    def _generation_key(self, dataset):
+        return f"{self.namespace}:gen:{dataset}"
+
     def generation(self, dataset):
         """The current token of ``dataset``; created on first use (or after loss)."""
         return self.region.get_or_create(
-            f"{self.namespace}:gen:{dataset}", new_generation, expiration_time=-1
+            self._generation_key(dataset), new_generation, expiration_time=-1
         )
 
     def bump(self, dataset):
         """Invalidate every key of ``dataset`` in every process sharing the backend."""
-        self.region.set(f"{self.namespace}:gen:{dataset}", new_generation())
+        self.region.set(self._generation_key(dataset), new_generation())
+
+    def key(self, dataset, key, generation=None):
+        generation = generation or self.generation(dataset)
+        return f"{self.namespace}:{dataset}:{generation}:{key}"
+
+    def get_or_create(self, dataset, key, creator, generation=None):
+        """Cached ``creator()`` for ``key`` in the current generation of ``dataset``."""
+        return self.region.get_or_create(self.key(dataset, key, generation), creator)
+
+
+class RequestCache:
+    """``request.cache``: the app's cache, reading each generation once per request.
+
+    One request then sees one consistent version of a data set, and a page with
+    many cached fragments pays one generation lookup, not one per fragment.
+    """
+
+    def __init__(self, cache, request):
+        self.cache = cache
+        self.request = request
+        self.generations = {}
+
+    @property
+    def healthy(self):
+        return self.cache.healthy
+
+    def ping(self):
+        return self.cache.ping()
+
+    def generation(self, dataset):
+        if dataset not in self.generations:
+            self.generations[dataset] = self.cache.generation(dataset)
+        return self.generations[dataset]
+
+    def bump(self, dataset):
+        self.generations.pop(dataset, None)
+        self.cache.bump(dataset)
 
     def get_or_create(self, dataset, key, creator):
-        """Cached ``creator()`` for ``key`` in the current generation of ``dataset``."""
-        full_key = f"{self.namespace}:{dataset}:{self.generation(dataset)}:{key}"
-        return self.region.get_or_create(full_key, creator)
+        return self.cache.get_or_create(
+            dataset, key, creator, generation=self.generation(dataset)
+        )
+
+    def fragment(self, template, key, dataset="items", **values):
+        """Render ``template`` with ``values`` once per ``key`` and data version.
+
+        One line in any template engine, e.g. ``request.cache.fragment(
+        "item_row.jinja2", item["id"], item=item)``. The result is ``Markup``, so
+        Jinja2, Chameleon and Mako insert it without escaping it again. The key
+        includes the application URL, since fragments often hold absolute links.
+        """
+        spec = template if ":" in template else TEMPLATES + template
+        site = hashlib.sha1(self.request.application_url.encode()).hexdigest()[:8]
+        html = self.get_or_create(
+            dataset,
+            f"fragment:{spec}:{site}:{key}",
+            lambda: str(render(spec, values, request=self.request)),
+        )
+        return Markup(html)
 
 
 def new_generation():
@@ -240,23 +446,33 @@ def new_generation():
 def cache_from_settings(settings, namespace):
     settings = {**DEFAULTS, **settings}
     expiration_time = int(settings["cache.expiration_time"])
+    breaker = CircuitBreaker(retry_after=float(settings["cache.retry_after"]))
     backend, arguments = backend_from_url(
         settings["cache.url"],
         expiration_time=expiration_time,
         memory_size=int(settings["cache.memory_size"]),
         timeout=float(settings["cache.timeout"]),
+        breaker=breaker,
         max_connections=int(settings["cache.max_connections"]),
     )
-    fail_open = FailOpen(retry_after=float(settings["cache.retry_after"]))
-    region = make_region(key_mangler=sha1_mangle_key).configure(
+    in_process = backend in ("dogpile.cache.memory", "dogpile.cache.null")
+    region = make_region(
+        key_mangler=sha1_mangle_key,
+        # Byte backends store JSON; the in-process ones keep the objects.
+        serializer=None if in_process else serialize,
+        deserializer=None if in_process else deserialize,
+    ).configure(
         backend,
         expiration_time=expiration_time,
         arguments=arguments,
-        wrap=[fail_open],
+        wrap=[FailOpen(breaker)],
     )
     if backend == "dogpile.cache.memory" and not asbool(settings.get("cache.quiet")):
-        log.info("cache: in-process memory (per process: not shared between workers)")
-    return Cache(region, fail_open, namespace)
+        log.info(
+            "cache: in-process memory, per process: NOT shared between workers "
+            "or machines (a write elsewhere is not seen here until it expires)"
+        )
+    return Cache(region, breaker, namespace)
 
 
 def includeme(config):
@@ -264,5 +480,7 @@ def includeme(config):
     namespace = settings.get("cache.namespace", "{{ cookiecutter.repo_name }}")
     config.registry.cache = cache_from_settings(settings, namespace)
     config.add_request_method(
-        lambda request: request.registry.cache, "cache", reify=True
+        lambda request: RequestCache(request.registry.cache, request),
+        "cache",
+        reify=True,
     )

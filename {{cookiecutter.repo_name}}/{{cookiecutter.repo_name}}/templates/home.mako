@@ -1,5 +1,4 @@
 <%inherit file="layout.mako"/>
-<%namespace file="item_row.mako" import="item_row"/>
 <h1>${project_name}</h1>
 <p>${summary['item_count']} items in ${len(summary['categories'])} categories.</p>
 <ul class="categories">
@@ -10,6 +9,6 @@
 <h2>Latest</h2>
 <ul class="items">
 % for item in summary['latest']:
-  ${item_row(item)}
+  ${request.cache.fragment('item_row#item_row.mako', item['id'], item=item)}
 % endfor
 </ul>

@@ -1,0 +1,213 @@
+"""Redis as the cache, against real servers: sharing, failing open, Sentinel.
+
+The shared server is ``TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``);
+tests that stop or pause a server start their own ``redis-server`` on a free
+port. Without them the tests skip, or fail with ``REQUIRE_SERVICES=1``.
+"""
+
+import os
+import time
+import uuid
+
+import pytest
+import redis
+
+from {{ cookiecutter.repo_name }}.cache import cache_from_settings
+
+from .services import ThrowawayServer, redis_server, require, url_reachable
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The bound documented in cache.py: 2 * cache.timeout, plus slack for a busy CI.
+TIMEOUT = 0.2
+BOUND = 2 * TIMEOUT + 0.5
+
+
+@pytest.fixture
+def redis_url():
+    require(url_reachable(REDIS_URL, 6379), f"Redis not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def throwaway_redis():
+    with redis_server() as server:
+        yield server
+
+
+def settings_for(url, **extra):
+    return {
+        "cache.url": url,
+        "cache.namespace": f"test-{uuid.uuid4().hex[:8]}",
+        "cache.timeout": str(TIMEOUT),
+        **extra,
+    }
+
+
+def make_cache(settings):
+    return cache_from_settings(settings, settings["cache.namespace"])
+
+
+def test_hit_miss_and_server_side_expiry(redis_url):
+    cache = make_cache(settings_for(redis_url, **{"cache.expiration_time": "30"}))
+    calls = []
+    for _ in range(3):
+        assert cache.get_or_create("items", "k", lambda: calls.append(1) or [1]) == [1]
+    assert len(calls) == 1
+    client = redis.Redis.from_url(redis_url)
+    key = cache.region.key_mangler(cache.key("items", "k"))
+    assert 30 < client.ttl(key) <= 60  # Redis keeps it past dogpile's expiry
+
+
+def test_logical_expiry_regenerates(redis_url):
+    cache = make_cache(settings_for(redis_url, **{"cache.expiration_time": "1"}))
+    assert cache.get_or_create("items", "k", lambda: "old") == "old"
+    time.sleep(1.1)
+    assert cache.get_or_create("items", "k", lambda: "new") == "new"
+
+
+def test_corrupt_entries_are_regenerated(redis_url):
+    cache = make_cache(settings_for(redis_url))
+    client = redis.Redis.from_url(redis_url)
+    key = cache.region.key_mangler(cache.key("items", "k"))
+    for garbage in (b"\x80\x04garbage", b'{"ct": 1e12, "v": 2}|\x80not json', b"|"):
+        client.set(key, garbage)
+        assert cache.get_or_create("items", "k", lambda: {"fresh": True}) == {
+            "fresh": True
+        }
+        assert cache.healthy
+    assert client.get(key).endswith(b'|{"fresh":true}')
+
+
+def test_two_app_instances_share_writes(redis_url, committing_app):
+    settings = settings_for(redis_url)
+    writer, reader = committing_app(**settings), committing_app(**settings)
+    before = reader.get("/api/items?page=3").json["items"]
+    assert reader.get("/api/items?page=3").json["items"] == before  # cached
+    created = writer.post_json(
+        "/api/items", {"name": "Shared", "price_cents": 5, "category_id": 1}
+    ).json
+    after = reader.get("/api/items?page=3").json["items"]
+    assert [item["id"] for item in after] == [item["id"] for item in before] + [
+        created["id"]
+    ]
+
+
+def test_server_stopped_mid_run_fails_open_and_recovers(
+    throwaway_redis, committing_app, caplog
+):
+    url = f"redis://127.0.0.1:{throwaway_redis.port}/0"
+    client = committing_app(**settings_for(url, **{"cache.retry_after": "60"}))
+    breaker = client.app.registry.cache.breaker
+    assert client.get("/items").status_int == 200
+    assert redis.Redis(port=throwaway_redis.port).dbsize() > 0  # cached there
+
+    throwaway_redis.stop()
+    for path in ["/", "/items", "/items/3", "/api/items", "/api/items/3"] * 4:
+        started = time.monotonic()
+        assert client.get(path).status_int == 200
+        assert time.monotonic() - started < BOUND
+    assert client.get("/healthz").json["checks"]["cache"] == "degraded"
+    assert caplog.text.count("cache backend failed") == 1
+
+    throwaway_redis.start()  # same port, empty: no restart of the app
+    breaker.clock = lambda: time.monotonic() + 60  # the next call probes
+    assert client.get("/items").status_int == 200
+    assert client.get("/healthz").json["checks"]["cache"] == "ok"
+    assert redis.Redis(port=throwaway_redis.port).dbsize() > 0
+    assert "caching resumed" in caplog.text
+
+
+def test_server_that_stops_answering_costs_one_timeout(throwaway_redis, committing_app):
+    url = f"redis://127.0.0.1:{throwaway_redis.port}/0"
+    client = committing_app(**settings_for(url, **{"cache.retry_after": "60"}))
+    client.get("/items")
+    throwaway_redis.pause()  # port open, no answers: every call would time out
+    durations = []
+    for _ in range(10):
+        started = time.monotonic()
+        assert client.get("/items").status_int == 200
+        durations.append(time.monotonic() - started)
+    assert durations[0] < BOUND  # the call that opened the breaker
+    assert sum(durations[1:]) < BOUND  # the rest skip the server
+
+
+# -- Sentinel ------------------------------------------------------------------
+
+
+@pytest.fixture
+def sentinel(throwaway_redis, tmp_path):
+    config = tmp_path / "sentinel.conf"
+    config.write_text(
+        f"sentinel monitor cachemaster 127.0.0.1 {throwaway_redis.port} 1\n"
+        "sentinel down-after-milliseconds cachemaster 1000\n"
+    )
+    command = ["redis-server", str(config), "--sentinel", "--port", "{port}"]
+    with ThrowawayServer(command) as server:
+        yield server
+
+
+def test_sentinel_url_finds_the_master(sentinel, throwaway_redis, committing_app):
+    url = f"redis+sentinel://127.0.0.1:{sentinel.port}/cachemaster/0"
+    cache = make_cache(settings_for(url))
+    calls = []
+    for _ in range(3):
+        cache.get_or_create("items", "k", lambda: calls.append(1) or "v")
+    assert len(calls) == 1
+    assert redis.Redis(port=throwaway_redis.port).dbsize() > 0
+    settings = settings_for(url)
+    writer, reader = committing_app(**settings), committing_app(**settings)
+    count = len(reader.get("/api/items?page=3").json["items"])
+    writer.post_json("/api/items", {"name": "S", "price_cents": 5, "category_id": 1})
+    assert len(reader.get("/api/items?page=3").json["items"]) == count + 1
+
+
+def test_sentinel_master_down_fails_open(sentinel, throwaway_redis, committing_app):
+    url = f"redis+sentinel://127.0.0.1:{sentinel.port}/cachemaster/0"
+    client = committing_app(**settings_for(url))
+    client.get("/items")
+    throwaway_redis.stop()
+    started = time.monotonic()
+    assert client.get("/items").status_int == 200
+    assert time.monotonic() - started < BOUND
+    assert client.get("/healthz").json["checks"]["cache"] == "degraded"
+
+
+# -- Cluster ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def one_node_cluster(tmp_path):
+    """A Redis Cluster of one node owning every slot (enough for the client)."""
+    with redis_server(
+        "--cluster-enabled", "yes", "--cluster-config-file", str(tmp_path / "n.conf")
+    ) as server:
+        node = redis.Redis(port=server.port)
+        node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+        deadline = time.monotonic() + 10
+        while b"cluster_state:ok" not in node.execute_command("CLUSTER", "INFO"):
+            assert time.monotonic() < deadline, "cluster did not become ready"
+            time.sleep(0.05)
+        yield server
+
+
+def test_cluster_url(one_node_cluster):
+    url = f"redis+cluster://127.0.0.1:{one_node_cluster.port}"
+    cache = make_cache(settings_for(url))
+    calls = []
+    for _ in range(3):
+        cache.get_or_create("items", "k", lambda: calls.append(1) or "v")
+    assert len(calls) == 1
+    one_node_cluster.stop()
+    assert cache.get_or_create("items", "k2", lambda: "fresh") == "fresh"
+    assert not cache.healthy
+
+
+def test_cluster_down_at_start_up_does_not_stop_the_app():
+    cache = make_cache(settings_for("redis+cluster://127.0.0.1:1"))
+    assert cache.get_or_create("items", "k", lambda: "fresh") == "fresh"
+    assert not cache.healthy
+
+
+def test_sentinel_url_needs_a_service_name():
+    with pytest.raises(ValueError, match="service_name"):
+        cache_from_settings({"cache.url": "redis+sentinel://127.0.0.1:26379"}, "t")

@@ -1,0 +1,86 @@
+"""Memcached for the cache: a pool of servers with consistent hashing.
+
+``cache.url = memcached://host:port,host:port`` (``CACHE_URL`` in production).
+dogpile.cache's pymemcache backend spreads keys over the servers with
+pymemcache's ``HashClient`` (rendezvous hashing). When one server dies its
+share of keys misses (then moves to the other servers until it is back), while
+the rest keep hitting: the client swallows the failure (``ignore_exc``) and
+tells the breaker, which logs one warning per interval and makes ``/healthz``
+report ``degraded`` without turning the healthy servers off.
+"""
+
+from dogpile.cache import register_backend
+from dogpile.cache.backends.memcached import PyMemcacheBackend
+
+
+class BytesSerde:
+    """Store the region's serialized bytes as they are (no pickle)."""
+
+    def serialize(self, key, value):
+        return value, 0
+
+    def deserialize(self, key, value, flags):
+        return value
+
+
+class MemcachedPoolBackend(PyMemcacheBackend):
+    """dogpile's pymemcache backend; one dead server is a partial miss."""
+
+    def __init__(self, arguments):
+        arguments = dict(arguments)
+        self.on_server_failure = arguments.pop("on_server_failure")
+        self.client_timeouts = {
+            "connect_timeout": arguments.pop("connect_timeout"),
+            "timeout": arguments.pop("timeout"),
+        }
+        super().__init__(arguments)
+
+    def _create_client(self):
+        from pymemcache.client.hash import HashClient
+
+        on_server_failure = self.on_server_failure
+
+        class ReportingHashClient(HashClient):
+            def _mark_failed_server(self, server):
+                super()._mark_failed_server(server)
+                on_server_failure(OSError(f"memcached {server} failed"))
+
+        return ReportingHashClient(
+            self.url,
+            serde=self.serde,
+            default_noreply=self.default_noreply,
+            retry_attempts=self.hashclient_retry_attempts,
+            retry_timeout=self.hashclient_retry_timeout,
+            dead_timeout=self.dead_timeout,
+            ignore_exc=True,
+            **self.client_timeouts,
+        )
+
+
+register_backend(
+    "{{ cookiecutter.repo_name }}.memcached", __name__, "MemcachedPoolBackend"
+)
+
+
+def servers(parts):
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return [s if ":" in s else f"{s}:11211" for s in netloc.split(",") if s]
+
+
+def backend(parts, *, expiration_time, timeout, breaker, **unused):
+    """dogpile backend name and arguments for a ``memcached://`` URL."""
+    return "{{ cookiecutter.repo_name }}.memcached", {
+        "url": servers(parts),
+        "serde": BytesSerde(),
+        # Memcached keeps entries past dogpile's expiry: one process
+        # regenerates while the others serve the old value.
+        "memcached_expire_time": expiration_time * 2,
+        "connect_timeout": timeout,
+        "timeout": timeout,
+        # A failing server is retried once after 1 s, then left out of the
+        # hash ring for 5 s before it is tried again.
+        "hashclient_retry_attempts": 1,
+        "hashclient_retry_timeout": 1,
+        "hashclient_dead_timeout": 5,
+        "on_server_failure": breaker.report,
+    }
