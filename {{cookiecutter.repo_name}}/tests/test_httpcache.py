@@ -1,6 +1,5 @@
 """HTTP caching: exact header policies, and 304s decided before any work."""
 
-import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -56,12 +55,13 @@ def version_queries(app):
 
 
 @pytest.fixture
-def degraded_cache(app):
+def degraded_cache(app, monkeypatch):
     """The cache's circuit breaker is open: versions come from the catalog."""
-    fail_open = app.registry.cache.fail_open
-    fail_open.open_until = time.monotonic() + 600
+    breaker = app.registry.cache.breaker
+    monkeypatch.setattr(breaker, "retry_after", 600)
+    breaker.failed(ConnectionRefusedError("cache server down (test)"))
     yield
-    fail_open.open_until = 0.0
+    breaker.succeeded()
 
 
 @pytest.mark.parametrize("url", CACHEABLE)

@@ -144,11 +144,12 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._open = False
         self._retry_at = 0.0
-        self._degraded_until = 0.0
+        self._partial_until = 0.0
+        self._warn_after = 0.0
 
     @property
     def healthy(self):
-        return not self._open and self.clock() >= self._degraded_until
+        return not self._open and self.clock() >= self._partial_until
 
     @property
     def skipping(self):
@@ -173,13 +174,20 @@ class CircuitBreaker:
                     self._open = False
                     log.warning("cache backend is back: caching resumed")
 
+    def _warn_now(self, now):
+        """One warning per interval, however many calls fail."""
+        if now < self._warn_after:
+            return False
+        self._warn_after = now + self.retry_after
+        return True
+
     def failed(self, error):
         with self._lock:
             now = self.clock()
-            first = not self._open or now >= self._degraded_until
             self._open = True
-            self._retry_at = self._degraded_until = now + self.retry_after
-        if first:
+            self._retry_at = now + self.retry_after
+            warn = self._warn_now(now)
+        if warn:
             log.warning(
                 "cache backend failed, serving without it (next try in %ss): %r",
                 self.retry_after,
@@ -189,9 +197,9 @@ class CircuitBreaker:
     def report(self, error):
         with self._lock:
             now = self.clock()
-            first = now >= self._degraded_until
-            self._degraded_until = max(self._degraded_until, now + self.retry_after)
-        if first:
+            self._partial_until = now + self.retry_after
+            warn = self._warn_now(now)
+        if warn:
             log.warning("cache partly degraded: %r", error)
 
 
