@@ -14,7 +14,10 @@ def test_database_down_is_503(testapp, monkeypatch):
 
 
 def test_cache_down_is_degraded_not_unhealthy(testapp, app, monkeypatch):
-    monkeypatch.setattr(app.registry.cache.fail_open, "open_until", float("inf"))
+    breaker = app.registry.cache.breaker
+    monkeypatch.setattr(breaker, "_open", False)  # closed again afterwards
+    monkeypatch.setattr(breaker, "retry_after", float("inf"))
+    breaker.failed(ConnectionRefusedError("cache server down (test)"))
     response = testapp.get("/healthz", status=200)
     assert response.json == {
         "status": "degraded",
