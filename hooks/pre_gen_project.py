@@ -40,6 +40,8 @@ IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*\Z")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 MAX_TEXT_LENGTH = 200
+# The render tier lints projects named with 1 and with 32 characters.
+MAX_REPO_NAME = 32
 
 
 def check_repo_name(name):
@@ -50,12 +52,17 @@ def check_repo_name(name):
             f"repo_name {name!r}: must be a lowercase ASCII Python identifier "
             "(letters a-z, digits, underscores; not starting with a digit)"
         )
-    if len(name) > 64:
-        return f"repo_name {name!r}: must be at most 64 characters"
+    if len(name) > MAX_REPO_NAME:
+        return (
+            f"repo_name {name!r}: must be at most {MAX_REPO_NAME} characters "
+            "(generated code stays lint-clean within 88 columns)"
+        )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"repo_name {name!r}: must not be a Python keyword"
     if name in STANDARD_LIBRARY:
-        return f"repo_name {name!r}: must not shadow the standard library module {name!r}"
+        return (
+            f"repo_name {name!r}: must not shadow the standard library module {name!r}"
+        )
     if name in DEPENDENCY_NAMES:
         return f"repo_name {name!r}: must not shadow the dependency {name!r}"
     return None

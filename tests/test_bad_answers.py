@@ -21,7 +21,7 @@ HOOK_REJECTS = [
     ({"repo_name": "sqlalchemy"}, "dependency 'sqlalchemy'"),
     ({"repo_name": "redis"}, "dependency 'redis'"),
     ({"repo_name": "tests"}, "dependency 'tests'"),
-    ({"repo_name": "x" * 65}, "at most 64 characters"),
+    ({"repo_name": "x" * 33}, "at most 32 characters"),
     ({"project_name": "", "repo_name": "shop"}, "project_name: must not be empty"),
     ({"project_name": "Two\nLines", "repo_name": "two_lines"}, "single line"),
     ({"description": "tab\there"}, "description: must be a single line"),

@@ -47,7 +47,7 @@ def test_good_answers_pass():
         ("pyramid", "dependency"),
         ("sqlalchemy", "dependency"),
         ("redis", "dependency"),
-        ("a" * 65, "at most 64"),
+        ("a" * 33, "at most 32"),
     ],
 )
 def test_bad_repo_names_name_the_rule(name, rule):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from .combinations import SUPPORTED, UNSUPPORTED, slug
+from .combinations import COVERING, SUPPORTED, UNSUPPORTED, slug
 
 LEFTOVER = re.compile(r"\{\{|\{%|\{#|cookiecutter\.")
 ENGINE_EXTENSIONS = {"chameleon": ".pt", "jinja2": ".jinja2", "mako": ".mako"}
@@ -115,6 +115,23 @@ def test_python_compiles_and_config_parses(project):
 
 def test_ruff_is_clean(project):
     _, path = project
+    for command in (
+        ["check", "--no-cache", "."],
+        ["format", "--check", "--no-cache", "."],
+    ):
+        result = subprocess.run(
+            RUFF + command, cwd=path, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", ["q", "a_package_name_of_thirty_two_chr"])
+@pytest.mark.parametrize("answers", COVERING, ids=slug)
+def test_ruff_is_clean_for_the_shortest_and_longest_names(tmp_path, answers, name):
+    """Line lengths depend on the package name: lint both ends of the range."""
+    from .conftest import bake
+
+    path = bake(tmp_path, repo_name=name, **answers)
     for command in (
         ["check", "--no-cache", "."],
         ["format", "--check", "--no-cache", "."],

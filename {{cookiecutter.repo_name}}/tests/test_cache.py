@@ -234,10 +234,11 @@ def test_unknown_scheme_is_a_clear_error():
 
 
 def test_backend_not_generated_is_a_clear_error():
+    package = "{{ cookiecutter.repo_name }}"
     missing = [
         scheme
         for scheme, module in BACKEND_MODULES.items()
-        if importlib.util.find_spec(f"{{ cookiecutter.repo_name }}.{module}") is None
+        if importlib.util.find_spec(f"{package}.{module}") is None
     ]
     assert missing, "a project is generated with one backend module at most"
     with pytest.raises(ValueError, match="generated without support"):

@@ -128,11 +128,9 @@ def reprice_view(request):
 def test_serialization_failure_is_retried(app_settings, databases):
     settings = {**app_settings, "sqlalchemy.url": databases["primary"]}
     with Configurator(settings=settings) as config:
-        config.include("{{ cookiecutter.repo_name }}.settings")
-        config.include("{{ cookiecutter.repo_name }}.templating")  # the 503 page and its
-        config.include("{{ cookiecutter.repo_name }}.routes")  # stylesheet link
-        config.include("{{ cookiecutter.repo_name }}.db")
-        config.include("{{ cookiecutter.repo_name }}.tweens")
+        # the 503 page needs templating and routes (its stylesheet link)
+        for concern in ("settings", "templating", "routes", "db", "tweens"):
+            config.include(f"{{ cookiecutter.repo_name }}.{concern}")
         config.add_route("reprice", "/reprice")
         config.add_view(reprice_view, route_name="reprice", renderer="json")
         config.registry["attempts"] = []

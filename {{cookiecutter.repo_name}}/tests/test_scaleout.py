@@ -6,7 +6,9 @@ import pytest
 from pyramid.config import Configurator
 
 from {{ cookiecutter.repo_name }} import scaleout
-from {{ cookiecutter.repo_name }}.scaleout import configured_workers, per_process_warnings
+
+configured_workers = scaleout.configured_workers
+per_process_warnings = scaleout.per_process_warnings
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,8 @@ def test_first_process_writes_the_cache_and_the_next_reuses_it(tmp_path):
     ini = tmp_path / "testing.ini"
     shutil.copy(ROOT / "testing.ini", ini)
     cache = tmp_path / "var" / "templates-cache"
-    templates = list((ROOT / "{{ cookiecutter.repo_name }}" / "templates").iterdir())
+    package = ROOT / "{{ cookiecutter.repo_name }}"
+    templates = list((package / "templates").iterdir())
 
     assert start_process(ini) >= len(templates)  # warm-up compiled them all
     written = sorted(path for path in cache.rglob("*") if path.is_file())

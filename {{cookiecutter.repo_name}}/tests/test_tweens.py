@@ -59,8 +59,9 @@ def test_production_runs_exactly_the_tweens_it_needs(app_settings):
 
 def test_testing_adds_server_timing_and_profiling(app):
     names = effective_tweens(app.registry)
-    assert "{{ cookiecutter.repo_name }}.tweens.server_timing_tween_factory" in names
-    assert "{{ cookiecutter.repo_name }}.profiling.profiling_tween_factory" in names
+    package = "{{ cookiecutter.repo_name }}"
+    assert f"{package}.tweens.server_timing_tween_factory" in names
+    assert f"{package}.profiling.profiling_tween_factory" in names
 
 
 def test_debug_toolbar_only_in_development_and_only_in_the_dev_extra():

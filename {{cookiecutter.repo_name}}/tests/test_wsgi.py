@@ -6,7 +6,8 @@ import sys
 
 def test_wsgi_module_builds_the_app(monkeypatch, ini_file):
     monkeypatch.setenv("APP_INI", ini_file)
-    monkeypatch.delitem(sys.modules, "{{ cookiecutter.repo_name }}.wsgi", raising=False)
-    module = importlib.import_module("{{ cookiecutter.repo_name }}.wsgi")
+    name = "{{ cookiecutter.repo_name }}.wsgi"
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    module = importlib.import_module(name)
     assert callable(module.app)
     assert module.app.registry.app_settings.environment == "testing"

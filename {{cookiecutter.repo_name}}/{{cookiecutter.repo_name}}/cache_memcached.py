@@ -57,9 +57,7 @@ class MemcachedPoolBackend(PyMemcacheBackend):
         )
 
 
-register_backend(
-    "{{ cookiecutter.repo_name }}.memcached", __name__, "MemcachedPoolBackend"
-)
+register_backend(f"{__package__}.memcached", __name__, "MemcachedPoolBackend")
 
 
 def servers(parts):

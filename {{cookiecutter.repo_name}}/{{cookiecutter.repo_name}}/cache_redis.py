@@ -97,8 +97,8 @@ class ClusterBackend(RedisClusterBackend):
     reader_client = writer_client
 
 
-register_backend("{{ cookiecutter.repo_name }}.sentinel", __name__, "SentinelBackend")
-register_backend("{{ cookiecutter.repo_name }}.cluster", __name__, "ClusterBackend")
+register_backend(f"{__package__}.sentinel", __name__, "SentinelBackend")
+register_backend(f"{__package__}.cluster", __name__, "ClusterBackend")
 
 
 def backend(parts, *, expiration_time, timeout, breaker, max_connections=100):

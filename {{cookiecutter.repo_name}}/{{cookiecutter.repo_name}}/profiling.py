@@ -75,4 +75,4 @@ def profiling_tween_factory(handler, registry):
 
 def includeme(config):
     ProfilingSettings.from_settings(config.get_settings())  # fail at start-up
-    config.add_tween("{{ cookiecutter.repo_name }}.profiling.profiling_tween_factory")
+    config.add_tween(f"{__name__}.profiling_tween_factory")

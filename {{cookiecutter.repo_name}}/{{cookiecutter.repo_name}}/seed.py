@@ -1,4 +1,6 @@
-"""Seed the example catalog: ``python -m {{ cookiecutter.repo_name }}.seed development.ini``.
+"""Seed the example catalog; ``make run`` runs it.
+
+    python -m {{ cookiecutter.repo_name }}.seed development.ini [--items 1000]
 
 Idempotent: running it again tops the catalog up to ``--items`` and adds
 nothing when it is already there. Rows are inserted in batches (SQLAlchemy's

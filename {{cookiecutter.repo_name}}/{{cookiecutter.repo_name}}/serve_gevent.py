@@ -1,6 +1,8 @@
 """The production server: gunicorn, gevent worker. Every server setting lives here.
 
-    python -m gevent.monkey --module {{ cookiecutter.repo_name }}.serve   (``make serve``)
+    python -m gevent.monkey --module {{ cookiecutter.repo_name }}.serve
+
+(what ``make serve`` runs).
 
 ``gevent.monkey`` patches the standard library *before* this module, gunicorn or
 the app import anything: sockets, ``ssl``, locks and ``time.sleep`` created

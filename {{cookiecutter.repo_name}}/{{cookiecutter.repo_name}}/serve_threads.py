@@ -1,6 +1,8 @@
 """The production server: granian (WSGI). Every server setting lives here.
 
-    python -m {{ cookiecutter.repo_name }}.serve      (what ``make serve`` runs)
+    python -m {{ cookiecutter.repo_name }}.serve
+
+(what ``make serve`` runs).
 
 Environment (all optional):
 

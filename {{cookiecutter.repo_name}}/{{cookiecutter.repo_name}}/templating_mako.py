@@ -17,12 +17,12 @@ def add_globals(event):
 
 
 def compile_template(registry, spec):
-    get_renderer(spec).template  # reified: loads (compiles) the template
+    return get_renderer(spec).template  # reified: loads (compiles) the template
 
 
 def includeme(config):
     settings = config.get_settings()
-    settings.setdefault("mako.directories", "{{ cookiecutter.repo_name }}:templates")
+    settings.setdefault("mako.directories", f"{__package__}:templates")
     directory = template_cache.cache_directory(settings)
     if directory:
         settings["mako.module_directory"] = str(directory)

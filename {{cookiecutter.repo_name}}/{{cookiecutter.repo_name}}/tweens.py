@@ -50,5 +50,5 @@ def invalid_range_tween_factory(handler, registry):
 
 
 def includeme(config):
-    config.add_tween("{{ cookiecutter.repo_name }}.tweens.invalid_range_tween_factory")
-    config.add_tween("{{ cookiecutter.repo_name }}.tweens.server_timing_tween_factory")
+    config.add_tween(f"{__name__}.invalid_range_tween_factory")
+    config.add_tween(f"{__name__}.server_timing_tween_factory")
