@@ -111,5 +111,8 @@ def redis_server(*arguments):
     )
 
 
-def memcached_server():
-    return ThrowawayServer(["memcached", "-l", "127.0.0.1", "-p", "{port}", "-U", "0"])
+def memcached_server(port=None):
+    command = ["memcached", "-l", "127.0.0.1", "-p", "{port}", "-U", "0"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command += ["-u", "root"]  # memcached refuses to run as root otherwise
+    return ThrowawayServer(command, port=port)
