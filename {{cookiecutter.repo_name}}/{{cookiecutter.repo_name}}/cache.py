@@ -303,6 +303,12 @@ class FailOpen(ProxyBackend):
     def delete_multi(self, keys):
         self._call(self.proxied.delete_multi, keys, default=None)
 
+    def ping(self):
+        """Ask every server of a pool (backends that can); see Cache.ping."""
+        ping = getattr(self.proxied, "ping", None)
+        if ping is not None:
+            self._call(ping, default=None)
+
     def get_mutex(self, key):
         # None makes dogpile fall back to its in-process lock.
         mutex = self._call(self.proxied.get_mutex, key, default=None)
@@ -372,6 +378,7 @@ class Cache:
     def ping(self):
         """One round trip to the backend; False if it failed (or is skipped)."""
         self.region.get(f"{self.namespace}:ping")
+        self.region.backend.ping()
         return self.healthy
 
     def _generation_key(self, dataset):

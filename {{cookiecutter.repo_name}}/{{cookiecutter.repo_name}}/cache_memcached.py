@@ -6,7 +6,15 @@ pymemcache's ``HashClient`` (rendezvous hashing). When one server dies its
 share of keys misses (then moves to the other servers until it is back), while
 the rest keep hitting: the client swallows the failure (``ignore_exc``) and
 tells the breaker, which logs one warning per interval and makes ``/healthz``
-report ``degraded`` without turning the healthy servers off.
+(which asks every server) report ``degraded`` without turning the healthy
+servers off.
+
+A dead server leaves the ring at once and is retried after
+``cache.retry_after`` seconds. Each process (each thread's client) decides
+this on its own, so during a partial outage a write can land on a different
+server than the one other processes read: keep ``cache.expiration_time`` short
+enough for such a window to be acceptable. A restarted memcached is empty, so
+nothing stale comes back with it.
 """
 
 from dogpile.cache import register_backend
@@ -45,6 +53,15 @@ class MemcachedPoolBackend(PyMemcacheBackend):
                 super()._mark_failed_server(server)
                 on_server_failure(OSError(f"memcached {server} failed"))
 
+            def ping(self):
+                """Ask every server, including those out of the ring."""
+                for server, client in self.clients.items():
+                    try:
+                        client.version()
+                    except Exception as error:  # down or not answering
+                        client.close()
+                        on_server_failure(OSError(f"memcached {server}: {error!r}"))
+
         return ReportingHashClient(
             self.url,
             serde=self.serde,
@@ -55,6 +72,11 @@ class MemcachedPoolBackend(PyMemcacheBackend):
             ignore_exc=True,
             **self.client_timeouts,
         )
+
+    def ping(self):
+        """For ``/healthz``: one ping can hit one server only; a dead server
+        stays out of the ring until it is retried, so ask each one."""
+        self.client.ping()
 
 
 register_backend(f"{__package__}.memcached", __name__, "MemcachedPoolBackend")
@@ -75,10 +97,11 @@ def backend(parts, *, expiration_time, timeout, breaker, **unused):
         "memcached_expire_time": expiration_time * 2,
         "connect_timeout": timeout,
         "timeout": timeout,
-        # A failing server is retried once after 1 s, then left out of the
-        # hash ring for 5 s before it is tried again.
-        "hashclient_retry_attempts": 1,
-        "hashclient_retry_timeout": 1,
-        "hashclient_dead_timeout": 5,
+        # A server that fails leaves the hash ring at once (its keys move to
+        # the others) and is tried again after cache.retry_after seconds: one
+        # failing call per retry_after per client, like the breaker's probe.
+        "hashclient_retry_attempts": 0,
+        "hashclient_retry_timeout": breaker.retry_after,
+        "hashclient_dead_timeout": breaker.retry_after,
         "on_server_failure": breaker.report,
     }
