@@ -366,10 +366,12 @@ def backend_from_url(
 class Cache:
     """The app's cache: namespaced, generation-versioned keys over one region."""
 
-    def __init__(self, region, breaker, namespace):
+    def __init__(self, region, breaker, namespace, in_process=False):
         self.region = region
         self.breaker = breaker
         self.namespace = namespace
+        # Values are kept as objects (memory, none), not serialized to bytes.
+        self.in_process = in_process
 
     @property
     def healthy(self):
@@ -401,6 +403,14 @@ class Cache:
     def get_or_create(self, dataset, key, creator, generation=None):
         """Cached ``creator()`` for ``key`` in the current generation of ``dataset``."""
         return self.region.get_or_create(self.key(dataset, key, generation), creator)
+
+    def get(self, key):
+        """The value stored under ``key`` (already versioned by the caller), or None."""
+        value = self.region.get(f"{self.namespace}:{key}")
+        return None if value is NO_VALUE else value
+
+    def set(self, key, value):
+        self.region.set(f"{self.namespace}:{key}", value)
 
 
 class RequestCache:
@@ -435,6 +445,16 @@ class RequestCache:
         return self.cache.get_or_create(
             dataset, key, creator, generation=self.generation(dataset)
         )
+
+    @property
+    def in_process(self):
+        return self.cache.in_process
+
+    def get(self, key):
+        return self.cache.get(key)
+
+    def set(self, key, value):
+        self.cache.set(key, value)
 
     def fragment(self, template, key, dataset="items", **values):
         """Render ``template`` with ``values`` once per ``key`` and data version.
@@ -487,7 +507,7 @@ def cache_from_settings(settings, namespace):
             "cache: in-process memory, per process: NOT shared between workers "
             "or machines (a write elsewhere is not seen here until it expires)"
         )
-    return Cache(region, breaker, namespace)
+    return Cache(region, breaker, namespace, in_process=in_process)
 
 
 def includeme(config):

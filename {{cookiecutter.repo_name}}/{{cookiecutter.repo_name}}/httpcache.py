@@ -30,15 +30,18 @@ app's tween chain minimal. Static files are precompressed (see ``assets``).
 
 import hashlib
 import re
+import time
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from pyramid.events import NewResponse
+from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPNotModified
 
-from . import catalog
+from . import catalog, pagecache
 
 PUBLIC_MAX_AGE = 60
 
@@ -103,9 +106,11 @@ def not_modified(request, opaque_tag, last_modified):
 class Versions:
     """Where the current version of a data set comes from."""
 
-    def __init__(self, release, cache_is_shared):
+    def __init__(self, release, cache_is_shared, catalog_ttl=0.0):
         self.release = release
         self.cache_is_shared = cache_is_shared
+        self.catalog_ttl = catalog_ttl
+        self._seen = {}  # dataset -> CatalogVersion last read by this process
 
     def current(self, request, dataset):
         """``(opaque_tag, last_modified or None)`` for ``dataset``."""
@@ -116,20 +121,65 @@ class Versions:
             token = cache.generation(dataset)
             if cache.healthy:  # the lookup itself did not just fail
                 return self._tag(dataset, "g" + token), None
+            return self._from_catalog(request, dataset)
+        if self.cache_is_shared:
+            return self._from_catalog(request, dataset)
+        return self._from_catalog_per_process(request, dataset)
+
+    def _from_catalog(self, request, dataset):
         token, last_modified = catalog.version(request)
         return self._tag(dataset, "v" + token), last_modified
+
+    def _from_catalog_per_process(self, request, dataset):
+        """The catalog's version, reused for ``catalog_ttl`` seconds.
+
+        Safe with the per-process (memory) cache: a write in this process bumps
+        its generation, which retires the reused version at once (read your own
+        writes); another worker's write is seen within ``catalog_ttl`` (default
+        1 s, far below the one-minute ``PUBLIC`` max-age browsers already
+        reuse). A version that changed under this process (another worker
+        wrote) bumps this process's generation, so its cached data and pages
+        of the set are dropped too, instead of living ``cache.expiration_time``.
+        """
+        generation = request.cache.generation(dataset)
+        seen = self._seen.get(dataset)
+        now = time.monotonic()
+        if seen and seen.generation == generation and now < seen.expires:
+            return seen.tag, seen.last_modified
+        token, last_modified = catalog.version(request)
+        tag = self._tag(dataset, "v" + token)
+        if seen is not None and seen.tag != tag:
+            request.cache.bump(dataset)
+            generation = request.cache.generation(dataset)
+        self._seen[dataset] = CatalogVersion(
+            tag, last_modified, generation, now + self.catalog_ttl
+        )
+        return tag, last_modified
 
     def _tag(self, dataset, version):
         digest = hashlib.sha256(f"{self.release}|{dataset}|{version}".encode())
         return digest.hexdigest()[:20]
 
 
+class CatalogVersion(NamedTuple):
+    tag: str
+    last_modified: datetime | None
+    generation: str
+    expires: float
+
+
 def conditional_view(view, info):
-    """View deriver for the ``etag=<data set>`` view option."""
+    """View deriver for the ``etag=<data set>`` and ``page_cache=True`` options."""
     dataset = info.options.get("etag")
+    page_cache = info.options.get("page_cache", False)
+    if page_cache and dataset is None:
+        raise ConfigurationError("page_cache=True needs etag=<data set>")
     if dataset is None:
         return view
     versions = info.registry.http_versions
+    view_name = f"{info.original_view.__module__}.{info.original_view.__qualname__}"
+    renderer = info.options.get("renderer")
+    renderer_name = getattr(renderer, "name", renderer)
 
     def conditional(context, request):
         if request.method not in ("GET", "HEAD"):
@@ -138,9 +188,16 @@ def conditional_view(view, info):
         if not_modified(request, opaque_tag, last_modified):
             response = HTTPNotModified()
         else:
-            response = view(context, request)
-            if response.status_code != 200:
-                return response
+            key = None
+            if page_cache:
+                key = pagecache.page_key(view_name, renderer_name, opaque_tag, request)
+            response = None if key is None else pagecache.cached_page(request, key)
+            if response is None:  # not stored: the view and its renderer run
+                response = view(context, request)
+                if response.status_code != 200:
+                    return response
+                if key is not None:
+                    pagecache.store_page(request, key, response)
         response.headers["ETag"] = f'W/"{opaque_tag}"'
         if last_modified is not None:
             response.headers["Last-Modified"] = format_datetime(
@@ -151,7 +208,7 @@ def conditional_view(view, info):
     return conditional
 
 
-conditional_view.options = ("etag",)
+conditional_view.options = ("etag", "page_cache")
 
 
 RELEASE_SUFFIXES = {".py", ".pt", ".jinja2", ".mako", ".json"}
@@ -192,6 +249,10 @@ def includeme(config):
     settings = config.get_settings()
     scheme = urlsplit(settings.get("cache.url", "memory://")).scheme
     release = settings.get("httpcache.release") or release_token(Path(__file__).parent)
-    config.registry.http_versions = Versions(release, scheme in SHARED_CACHE_SCHEMES)
+    config.registry.http_versions = Versions(
+        release,
+        scheme in SHARED_CACHE_SCHEMES,
+        catalog_ttl=float(settings.get("httpcache.version_ttl", "1")),
+    )
     config.add_view_deriver(conditional_view)
     config.add_subscriber(make_session_pages_private, NewResponse)

@@ -22,6 +22,7 @@ MAX_BODY_BYTES = 64 * 1024
     renderer="json",
     http_cache=httpcache.PUBLIC,
     etag=catalog.DATASET,
+    page_cache=True,
 )
 def list_items(request):
     return item_listing(request)
@@ -33,6 +34,7 @@ def list_items(request):
     renderer="json",
     http_cache=httpcache.PUBLIC,
     etag=catalog.DATASET,
+    page_cache=True,
 )
 def get_item(request):
     item_id = parse_id(request.matchdict["id"])

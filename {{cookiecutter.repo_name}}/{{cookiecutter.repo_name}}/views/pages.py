@@ -16,6 +16,7 @@ EXT = ".{{ cookiecutter.__template_ext }}"
     renderer=TEMPLATES + "home" + EXT,
     http_cache=httpcache.PUBLIC,
     etag=catalog.DATASET,
+    page_cache=True,
 )
 def home(request):
     summary = request.cache.get_or_create(
@@ -29,6 +30,7 @@ def home(request):
     renderer=TEMPLATES + "items" + EXT,
     http_cache=httpcache.PUBLIC,
     etag=catalog.DATASET,
+    page_cache=True,
 )
 def items(request):
     listing = item_listing(request)
@@ -42,6 +44,7 @@ def items(request):
     renderer=TEMPLATES + "item" + EXT,
     http_cache=httpcache.PUBLIC,
     etag=catalog.DATASET,
+    page_cache=True,
 )
 def item(request):
     item_id = parse_id(request.matchdict["id"])
