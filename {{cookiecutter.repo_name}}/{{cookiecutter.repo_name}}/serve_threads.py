@@ -8,10 +8,9 @@ Environment (all optional):
 
 * ``PORT`` (6543), ``HOST`` (0.0.0.0)
 * ``WEB_CONCURRENCY``: worker processes; default one per CPU
-* ``BLOCKING_THREADS``: Python threads per worker running views; default the
-  database pool size (``pool_size + max_overflow``). A thread that finds the
-  pool empty waits ``pool_timeout`` and fails, so more threads only queue.
-  granian's own default is 512 threads per worker.
+* ``BLOCKING_THREADS``: Python threads per worker running views; default 64
+  (or the database pool, ``pool_size + max_overflow``, if larger). See
+  ``DEFAULT_BLOCKING_THREADS`` for the trade-off. granian's own default is 512.
 * ``APP_INI`` (production.ini): the settings file ``wsgi.py`` loads
 * ``ACCESS_LOG`` (off): ``1`` logs every request (costs ~10% on small views)
 * ``SHUTDOWN_TIMEOUT`` (20): seconds in-flight requests get after SIGTERM
@@ -32,14 +31,25 @@ COMMAND = [sys.executable, "-m", "{{ cookiecutter.repo_name }}.serve"]
 TARGET = "{{ cookiecutter.repo_name }}.wsgi:app"
 
 
-def pool_capacity(settings):
+# Threads per worker. Many requests hold no database connection while they
+# wait: page-cache hits, views calling an upstream service or the cache. Sized
+# to the pool (15), a worker served at most 15 of them at once however idle the
+# CPU. With 64, a thread that does need the database and finds the pool empty
+# waits at most ``pool_timeout`` (10 s) and then answers 503 + Retry-After
+# (``db/unavailable.py``), where it would have waited in granian's queue
+# unbounded. The cost: about 64 small stacks per worker, and more GIL switching
+# when the work is CPU-bound (latency spreads; throughput barely moves).
+DEFAULT_BLOCKING_THREADS = 64
+
+
+def default_threads(settings):
     """Requests one worker can serve at once without waiting for a resource."""
 {%- if cookiecutter.orm == "sqlalchemy" %}
     options = engine_options(settings)
-    return options["pool_size"] + options["max_overflow"]
+    return max(DEFAULT_BLOCKING_THREADS, options["pool_size"] + options["max_overflow"])
 {%- else %}
-    # No database pool to match: enough threads for views waiting on the cache.
-    return int(settings.get("serve.blocking_threads", 16))
+    # No database pool: threads wait only on the cache or upstream services.
+    return int(settings.get("serve.blocking_threads", DEFAULT_BLOCKING_THREADS))
 {%- endif %}
 
 
@@ -49,7 +59,7 @@ def server_options(environ, cpu_count):
 
     ini = environ.get("APP_INI", "production.ini")
     settings = get_appsettings(ini, "main")
-    threads = int(environ.get("BLOCKING_THREADS") or pool_capacity(settings))
+    threads = int(environ.get("BLOCKING_THREADS") or default_threads(settings))
     return {
         "target": TARGET,
         "interface": Interfaces.WSGI,
