@@ -35,6 +35,9 @@ def test_server_options_come_from_the_environment():
     assert not options.get("log_access", options.get("accesslog"))
 
 
+{%- if cookiecutter.concurrency == "threads" %}
+
+
 def test_threads_default_beyond_the_database_pool_and_follow_the_environment():
     options = serve.server_options({"APP_INI": "production.ini"}, cpu_count=1)
     assert options["blocking_threads"] == serve.DEFAULT_BLOCKING_THREADS == 64
@@ -42,6 +45,7 @@ def test_threads_default_beyond_the_database_pool_and_follow_the_environment():
         {"APP_INI": "production.ini", "BLOCKING_THREADS": "8"}, cpu_count=1
     )
     assert options["blocking_threads"] == options["backpressure"] == 8
+{%- endif %}
 
 
 def test_workers_default_to_the_cpu_count():
