@@ -14,10 +14,8 @@ server start-up there took longer than the first timeout.
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import REQUIRE_SERVICES, bake
+from .server import free_port, server_command, stop, wait_for
 
 DATABASE = "rel_nothing_lost"
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -48,38 +47,6 @@ def postgres_or_skip():
         if REQUIRE_SERVICES:
             pytest.fail(f"PostgreSQL needed: {error}")
         pytest.skip(f"PostgreSQL not reachable: {error}")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(port, process, timeout=120):
-    """Until /healthz answers 200: listening is not enough, workers load later."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited"
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        try:
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except (OSError, http.client.HTTPException):
-            pass
-        finally:
-            connection.close()
-        time.sleep(0.5)
-    raise AssertionError("the server did not start")
-
-
-def server_command(concurrency, port, package):
-    """The production command (``make serve``); HOST/PORT/WEB_CONCURRENCY from env."""
-    if concurrency == "threads":
-        return [str(BIN / "python"), "-m", f"{package}.serve"]
-    return [str(BIN / "python"), "-m", "gevent.monkey", "--module",
-            f"{package}.serve"]  # fmt: skip
 
 
 def post_item(port, body):
@@ -122,7 +89,7 @@ def test_every_acknowledged_write_is_stored_exactly_once(tmp_path, concurrency):
         [sys.executable, "-m", project.name + ".seed", "production.ini"], **run
     )
     server = subprocess.Popen(
-        server_command(concurrency, port, project.name), cwd=project, env=env
+        server_command(BIN / "python", concurrency, project.name), cwd=project, env=env
     )
     try:
         wait_for(port, server)
@@ -138,12 +105,7 @@ def test_every_acknowledged_write_is_stored_exactly_once(tmp_path, concurrency):
         with ThreadPoolExecutor(CLIENTS) as pool:
             results = list(pool.map(lambda body: post_item(port, body), bodies))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
     with psycopg_connect(DATABASE) as db:
         stored = db.execute(
             "SELECT name, id FROM items WHERE name LIKE 'nothing-lost-%'"
