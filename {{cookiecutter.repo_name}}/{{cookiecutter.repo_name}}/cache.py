@@ -54,8 +54,9 @@ DEFAULTS = {
     "cache.memory_size": "10000",
     "cache.timeout": "0.25",
     "cache.retry_after": "5",
-    # Connections per process to Redis; the gevent server raises it to match
-    # worker_connections (serve.py), since an exhausted pool raises.
+    # Connections per process to Redis (per server to Memcached); the gevent
+    # server raises it to match worker_connections (serve.py), since an
+    # exhausted pool raises.
     "cache.max_connections": "100",
 }
 TEMPLATES = "{{ cookiecutter.repo_name }}:templates/"

@@ -10,12 +10,20 @@ tells the breaker, which logs one warning per interval and makes ``/healthz``
 servers off.
 
 A dead server leaves the ring at once and is retried after
-``cache.retry_after`` seconds. Each process (each thread's client) decides
-this on its own, so during a partial outage a write can land on a different
-server than the one other processes read: keep ``cache.expiration_time`` short
-enough for such a window to be acceptable. A restarted memcached is empty, so
+``cache.retry_after`` seconds. Each process decides this on its own, so
+during a partial outage a write can land on a different server than the one
+other processes read: keep ``cache.expiration_time`` short enough for such a
+window to be acceptable. A restarted memcached is empty, so
 nothing stale comes back with it.
+
+Connections: dogpile's memcached backends keep one client per thread
+(``threading.local``). Under gevent every request runs in a new greenlet, so
+that would be a new connection per request. This backend keeps one client per
+process instead, pooling connections per server (``PooledClient``): a request
+borrows a connection and returns it, in threads and greenlets alike.
 """
+
+import threading
 
 from dogpile.cache import register_backend
 from dogpile.cache.backends.memcached import PyMemcacheBackend
@@ -37,11 +45,23 @@ class MemcachedPoolBackend(PyMemcacheBackend):
     def __init__(self, arguments):
         arguments = dict(arguments)
         self.on_server_failure = arguments.pop("on_server_failure")
+        self.max_pool_size = arguments.pop("max_connections")
         self.client_timeouts = {
             "connect_timeout": arguments.pop("connect_timeout"),
             "timeout": arguments.pop("timeout"),
         }
         super().__init__(arguments)
+        self._client = None
+        self._client_lock = threading.Lock()
+
+    @property
+    def client(self):
+        """One pooled client per process (made on first use, after the fork)."""
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = self._create_client()
+        return self._client
 
     def _create_client(self):
         from pymemcache.client.hash import HashClient
@@ -70,6 +90,10 @@ class MemcachedPoolBackend(PyMemcacheBackend):
             retry_timeout=self.hashclient_retry_timeout,
             dead_timeout=self.dead_timeout,
             ignore_exc=True,
+            # A connection per server per concurrent request at most, reused;
+            # beyond max_pool_size a call fails (a miss, via FailOpen).
+            use_pooling=True,
+            max_pool_size=self.max_pool_size,
             **self.client_timeouts,
         )
 
@@ -87,7 +111,7 @@ def servers(parts):
     return [s if ":" in s else f"{s}:11211" for s in netloc.split(",") if s]
 
 
-def backend(parts, *, expiration_time, timeout, breaker, **unused):
+def backend(parts, *, expiration_time, timeout, breaker, max_connections, **unused):
     """dogpile backend name and arguments for a ``memcached://`` URL."""
     return "{{ cookiecutter.repo_name }}.memcached", {
         "url": servers(parts),
@@ -104,4 +128,5 @@ def backend(parts, *, expiration_time, timeout, breaker, **unused):
         "hashclient_retry_timeout": breaker.retry_after,
         "hashclient_dead_timeout": breaker.retry_after,
         "on_server_failure": breaker.report,
+        "max_connections": max_connections,
     }
