@@ -168,8 +168,9 @@ def report(rows, args):
         f"{os.cpu_count()} CPUs, {platform.platform()}, Python "
         f"{platform.python_version()}, by `benchmarks/cache_bench.py`.",
         f"One bake (memcached + sqlalchemy + sqlite + chameleon + threads, the "
-        f"seed's default 1,000 items), production server `python -m {PACKAGE}.serve` with "
-        "`production.ini`, `WEB_CONCURRENCY=2`, `CACHE_URL` switched per row; "
+        "seed's default 1,000 items), production server "
+        f"`python -m {PACKAGE}.serve` with `production.ini`, "
+        "`WEB_CONCURRENCY=2`, `CACHE_URL` switched per row; "
         f"wrk, {args.connections} connections, {args.rounds} rounds of "
         f"{args.seconds} s per row interleaved across the four servers (all "
         "running), median round shown; 50 warm-up requests per path first. "
