@@ -6,13 +6,14 @@
 #   make lint      ruff over the hooks and the tests
 #   make bench     benchmark: projects vs a naive baseline vs the ceiling (long)
 #   make bench-smoke  the same harness, a few seconds per target
+#   make soak      60 s at 64 connections per combination: errors and RSS growth
 
 PYTHON ?= python3
 VENV := build/venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: test test-all demo lint clean bench bench-smoke
+.PHONY: test test-all demo lint clean bench bench-smoke soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,10 @@ bench:
 
 bench-smoke:
 	$(PYTHON) benchmarks/bench.py --smoke --combos $(or $(SMOKE_COMBOS),default)
+
+# Fails on any socket error or non-200/304; writes benchmarks/results/soak.md.
+soak:
+	$(PYTHON) benchmarks/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf build

@@ -389,8 +389,12 @@ def queries_from(headers):
     return match.group(1) if match else ""
 
 
-def load(port, path, seconds, connections, headers=None):
-    """Run wrk (or the Python fallback); return its JSON summary."""
+def load(port, path, seconds, connections, headers=None, script=None, script_args=()):
+    """Run wrk (or the Python fallback); return its JSON summary.
+
+    ``script`` replaces wrk_report.lua (it must print the same BENCH_JSON line);
+    ``script_args`` are passed to its ``init``.
+    """
     url = f"http://127.0.0.1:{port}{path}"
     if shutil.which("wrk"):
         cmd = [
@@ -404,12 +408,15 @@ def load(port, path, seconds, connections, headers=None):
             "--timeout",
             "10s",
             "-s",
-            HERE / "wrk_report.lua",
+            script or HERE / "wrk_report.lua",
         ]
         for name, value in (headers or {}).items():
             cmd += ["-H", f"{name}: {value}"]
         out = subprocess.run(
-            [str(part) for part in [*cmd, url]],
+            [
+                str(part)
+                for part in [*cmd, url, *(["--", *script_args] if script_args else [])]
+            ],
             check=True,
             capture_output=True,
             text=True,
