@@ -5,7 +5,7 @@
 
 For each combination (default, redis-pg-gevent) it bakes, sets up and serves
 the project exactly as bench.py does (``make serve``, 2 workers), warms it up,
-then runs wrk for 60 s at 64 connections rotating through ROUTES. The run
+then runs wrk for 60 s at 64 connections, requests rotating through ROUTES. The run
 fails on any socket error or any status other than 200/304. The resident
 memory (VmRSS from /proc) of every process in the server's process group is
 sampled after the warm-up and after the soak; the growth is reported per
@@ -150,6 +150,11 @@ def mib(kb):
     return f"{kb / 1024:.1f}"
 
 
+def growth(before_kb, after_kb):
+    # + 0.0 turns a rounded -0.0 into 0.0
+    return f"{round((after_kb - before_kb) / 1024, 1) + 0.0:+.1f}"
+
+
 def report(results, seconds, connections, started_at, loadavg):
     lines = [
         "# Soak: the production server under sustained load",
@@ -159,7 +164,7 @@ def report(results, seconds, connections, started_at, loadavg):
         "(the machine was shared with other work: figures are from a loaded "
         "machine, one run).",
         f"wrk, 2 threads, {connections} connections, {seconds} s after a "
-        f"{SOAK.warmup:g} s warm-up, each connection rotating through "
+        f"{SOAK.warmup:g} s warm-up, each wrk thread rotating through "
         + ", ".join(f"`{r}`" for r in ROUTES)
         + f"; production server (`make serve`), {SOAK.workers} workers, "
         f"{SOAK.items} seeded items. Pass = no socket error and only 200/304.",
@@ -177,7 +182,7 @@ def report(results, seconds, connections, started_at, loadavg):
             f"| {r.combo} | {s['requests']:,} | {r.rps:,.0f} "
             f"| {s['p50_us'] / 1000:.1f} | {s['p99_us'] / 1000:.1f} "
             f"| {r.socket_errors} | {statuses} "
-            f"| {mib(before)} | {mib(after)} | {(after - before) / 1024:+.1f} "
+            f"| {mib(before)} | {mib(after)} | {growth(before, after)} "
             f"| {'FAILED' if r.failed else 'pass'} |"
         )
     lines += [
@@ -192,15 +197,11 @@ def report(results, seconds, connections, started_at, loadavg):
         for pid in sorted(r.rss_before.keys() | r.rss_after.keys()):
             label, before = r.rss_before.get(pid, (None, None))
             label_after, after = r.rss_after.get(pid, (label, None))
-            growth = (
-                f"{(after - before) / 1024:+.1f}"
-                if None not in (before, after)
-                else "n/a"
-            )
+            change = growth(before, after) if None not in (before, after) else "n/a"
             lines.append(
                 f"| {r.combo} | {pid} | {label or label_after} "
                 f"| {mib(before) if before is not None else 'gone'} "
-                f"| {mib(after) if after is not None else 'gone'} | {growth} |"
+                f"| {mib(after) if after is not None else 'gone'} | {change} |"
             )
     return "\n".join(lines) + "\n"
 
