@@ -5,6 +5,9 @@ interacts); ``--all-combinations`` (``make test-all``) runs all of them.
 Each project is set up by its own ``make test``, exactly as a user would,
 with uv on PATH so installs come from one shared cache.
 
+Each PostgreSQL project is then served by its production server and loaded
+with concurrent writes (``nothing_lost.py``): both concurrency modes.
+
 Redis, Memcached and PostgreSQL are real servers (URLs from the environment).
 ``REQUIRE_SERVICES=1`` (CI) is passed through, so a skipped service test in a
 generated project fails the run instead.
@@ -21,6 +24,7 @@ import pytest
 
 from .combinations import COVERING, SUPPORTED, slug
 from .conftest import bake
+from .nothing_lost import assert_nothing_lost
 
 pytestmark = pytest.mark.run
 
@@ -81,6 +85,10 @@ def test_generated_suite_passes(answers, tmp_path):
     assert " passed" in output
     if os.environ.get("REQUIRE_SERVICES") == "1":
         assert " skipped" not in output.splitlines()[-1], output[-3000:]
+    if answers["database"] == "postgresql":
+        # Under load on the real production server: every acknowledged write kept.
+        database_url = fresh_database(f"pf_{name}_writes")
+        assert_nothing_lost(project, answers["concurrency"], database_url)
     shutil.rmtree(project / ".venv", ignore_errors=True)
 
 

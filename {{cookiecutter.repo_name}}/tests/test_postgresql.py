@@ -128,8 +128,9 @@ def reprice_view(request):
 def test_serialization_failure_is_retried(app_settings, databases):
     settings = {**app_settings, "sqlalchemy.url": databases["primary"]}
     with Configurator(settings=settings) as config:
-        # the 503 page needs templating and routes (its stylesheet link)
-        for concern in ("settings", "templating", "routes", "db", "tweens"):
+        # the 503 page needs templating, routes and its stylesheet link
+        concerns = ("settings", "templating", "staticfiles", "routes", "db", "tweens")
+        for concern in concerns:
             config.include(f"{{ cookiecutter.repo_name }}.{concern}")
         config.add_route("reprice", "/reprice")
         config.add_view(reprice_view, route_name="reprice", renderer="json")
