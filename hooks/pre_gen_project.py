@@ -25,11 +25,11 @@ CHOICES = {
 DEPENDENCY_NAMES = frozenset(
     """
     alembic cachetools chameleon dogpile gevent granian greenlet gunicorn hiredis
-    hupper jinja2 mako orjson paste pastedeploy plaster plaster_pastedeploy psycopg
-    pymemcache pyinstrument pyramid pyramid_chameleon pyramid_debugtoolbar
-    pyramid_jinja2 pyramid_mako pyramid_retry pyramid_tm pytest redis setuptools
-    sqlalchemy tests transaction translationstring venusian waitress webob webtest
-    zope
+    hupper hypothesis jinja2 mako markupsafe orjson paste pastedeploy plaster
+    plaster_pastedeploy psycopg pymemcache pyinstrument pyramid pyramid_chameleon
+    pyramid_debugtoolbar pyramid_jinja2 pyramid_mako pyramid_retry pyramid_tm pytest
+    redis setuptools sqlalchemy tests transaction translationstring urllib3 venusian
+    waitress webob webtest zope
     """.split()
 )
 
