@@ -113,8 +113,7 @@ def test_python_compiles_and_config_parses(project):
         assert parser["app:main"]["use"] == "call:shop:main"
 
 
-def test_ruff_is_clean(project):
-    _, path = project
+def assert_ruff_clean(path):
     for command in (
         ["check", "--no-cache", "."],
         ["format", "--check", "--no-cache", "."],
@@ -123,6 +122,10 @@ def test_ruff_is_clean(project):
             RUFF + command, cwd=path, capture_output=True, text=True
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_is_clean(project):
+    assert_ruff_clean(project[1])
 
 
 @pytest.mark.parametrize("name", ["q", "a_package_name_of_thirty_two_chr"])
@@ -131,15 +134,7 @@ def test_ruff_is_clean_for_the_shortest_and_longest_names(tmp_path, answers, nam
     """Line lengths depend on the package name: lint both ends of the range."""
     from .conftest import bake
 
-    path = bake(tmp_path, repo_name=name, **answers)
-    for command in (
-        ["check", "--no-cache", "."],
-        ["format", "--check", "--no-cache", "."],
-    ):
-        result = subprocess.run(
-            RUFF + command, cwd=path, capture_output=True, text=True
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+    assert_ruff_clean(bake(tmp_path, repo_name=name, **answers))
 
 
 @pytest.mark.parametrize("answers", UNSUPPORTED, ids=slug)
