@@ -5,6 +5,7 @@ Without a server those tests skip with the reason. With ``REQUIRE_SERVICES=1``
 """
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -47,10 +48,16 @@ def require(condition, reason):
     pytest.skip(reason)
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(highest=None):
+    """A free local port; ``highest`` for servers that also listen on port + N."""
+    while True:
+        candidate = random.randint(20000, highest) if highest else 0
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
 
 
 class ThrowawayServer:
@@ -102,12 +109,13 @@ class ThrowawayServer:
         self.stop()
 
 
-def redis_server(*arguments):
+def redis_server(*arguments, port=None):
     return ThrowawayServer(
         [
             *("redis-server", "--port", "{port}", "--save", "", "--appendonly", "no"),
             *arguments,
-        ]
+        ],
+        port=port,
     )
 
 

@@ -14,7 +14,13 @@ import redis
 
 from {{ cookiecutter.repo_name }}.cache import cache_from_settings
 
-from .services import ThrowawayServer, redis_server, require, url_reachable
+from .services import (
+    ThrowawayServer,
+    free_port,
+    redis_server,
+    require,
+    url_reachable,
+)
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # The bound documented in cache.py is 2 * cache.timeout per probe; the rest is
@@ -180,7 +186,11 @@ def test_sentinel_master_down_fails_open(sentinel, throwaway_redis, committing_a
 def one_node_cluster(tmp_path):
     """A Redis Cluster of one node owning every slot (enough for the client)."""
     with redis_server(
-        "--cluster-enabled", "yes", "--cluster-config-file", str(tmp_path / "n.conf")
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        str(tmp_path / "n.conf"),
+        port=free_port(highest=55535),  # the cluster bus listens on port + 10000
     ) as server:
         node = redis.Redis(port=server.port)
         node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
