@@ -13,7 +13,6 @@ Redis, Memcached and PostgreSQL are real servers (URLs from the environment).
 generated project fails the run instead.
 """
 
-import itertools
 import os
 import shutil
 import subprocess
@@ -106,4 +105,4 @@ def test_covering_set_covers_every_value_and_interacting_pair():
     assert orm_database == {
         ((c["orm"], c["database"]), c["concurrency"]) for c in SUPPORTED
     }
-    assert len(list(itertools.chain(COVERING))) == 8
+    assert len(COVERING) == 8
