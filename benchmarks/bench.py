@@ -385,6 +385,8 @@ def granian_cmd(venv_bin, project, app, mode, port):
 
 def queries_from(headers):
     timing = headers.get("server-timing", "")
+    if 'page;desc="stored"' in timing:  # answered by pagecache.py: no query can run
+        return "0"
     match = re.search(r"(\d+) quer", timing)
     return match.group(1) if match else ""
 

@@ -208,6 +208,13 @@ def test_cluster_url(one_node_cluster):
     for _ in range(3):
         cache.get_or_create("items", "k", lambda: calls.append(1) or "v")
     assert len(calls) == 1
+    cache.set("page:x", "stored")
+    # The page cache's single read spans hash slots (plain MGET refuses those).
+    assert cache.peek(["items"], "page:x") == (
+        {"items": cache.generation("items")},
+        "stored",
+    )
+    assert cache.healthy
     one_node_cluster.stop()
     assert cache.get_or_create("items", "k2", lambda: "fresh") == "fresh"
     assert not cache.healthy

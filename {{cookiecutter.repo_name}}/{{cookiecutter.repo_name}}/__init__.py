@@ -6,6 +6,7 @@ small module with an ``includeme`` configured from the typed settings.
 
 from pyramid.config import Configurator
 
+from . import pagecache
 from .settings import settings_from_environment
 
 PROJECT_NAME = {{ cookiecutter.project_name | py_string }}
@@ -25,10 +26,12 @@ def main(global_config, **settings):
         config.include(".cache")
         config.include(".scaleout")
         config.include(".httpcache")
+        config.include(".pagecache")
         config.include(".staticfiles")
         config.include(".security")
         config.include(".tweens")
         config.include(".profiling")
         config.include(".routes")
         config.scan(".views")
-    return config.make_wsgi_app()
+    # Warm pages are answered before Pyramid builds a request (pagecache.py).
+    return pagecache.wrap(config.make_wsgi_app())

@@ -367,12 +367,26 @@ def backend_from_url(
 class Cache:
     """The app's cache: namespaced, generation-versioned keys over one region."""
 
-    def __init__(self, region, breaker, namespace, in_process=False):
+    def __init__(
+        self,
+        region,
+        breaker,
+        namespace,
+        *,
+        in_process=False,
+        keeps_data=True,
+        clock=time.monotonic,
+    ):
         self.region = region
         self.breaker = breaker
         self.namespace = namespace
         # Values are kept as objects (memory, none), not serialized to bytes.
         self.in_process = in_process
+        self.keeps_data = keeps_data  # False for none://
+        self.expiration_time = region.expiration_time
+        self.clock = clock
+        # generation key -> (generation, self.clock() when this process read it)
+        self._recent = {}
 
     @property
     def healthy(self):
@@ -389,13 +403,29 @@ class Cache:
 
     def generation(self, dataset):
         """The current token of ``dataset``; created on first use (or after loss)."""
-        return self.region.get_or_create(
-            self._generation_key(dataset), new_generation, expiration_time=-1
-        )
+        key = self._generation_key(dataset)
+        generation = self.region.get_or_create(key, new_generation, expiration_time=-1)
+        self._recent[key] = (generation, self.clock())
+        return generation
 
     def bump(self, dataset):
         """Invalidate every key of ``dataset`` in every process sharing the backend."""
-        self.region.set(self._generation_key(dataset), new_generation())
+        key = self._generation_key(dataset)
+        generation = new_generation()
+        self.region.set(key, generation)
+        self._recent[key] = (generation, self.clock())
+
+    def recent_generation(self, dataset, max_age):
+        """The generation this process read or made within ``max_age`` seconds.
+
+        None when older (or never read): ask the backend. A write in this
+        process replaces it at once; another process's write is seen once it
+        is older than ``max_age``.
+        """
+        seen = self._recent.get(self._generation_key(dataset))
+        if seen is not None and self.clock() - seen[1] < max_age:
+            return seen[0]
+        return None
 
     def key(self, dataset, key, generation=None):
         generation = generation or self.generation(dataset)
@@ -412,6 +442,22 @@ class Cache:
 
     def set(self, key, value):
         self.region.set(f"{self.namespace}:{key}", value)
+
+    def peek(self, datasets, key):
+        """``({dataset: generation}, value under key)`` in one round trip.
+
+        Missing ones are left out (None for the value); nothing is created and
+        nothing is checked for age: the caller's value carries its own expiry.
+        """
+        keys = [self._generation_key(dataset) for dataset in datasets]
+        keys.append(f"{self.namespace}:{key}")
+        *generations, value = self.region.get_multi(keys, ignore_expiration=True)
+        found, now = {}, self.clock()
+        for dataset, key, generation in zip(datasets, keys, generations, strict=False):
+            if generation is not NO_VALUE:
+                found[dataset] = generation
+                self._recent[key] = (generation, now)
+        return found, None if value is NO_VALUE else value
 
 
 class RequestCache:
@@ -508,7 +554,13 @@ def cache_from_settings(settings, namespace):
             "cache: in-process memory, per process: NOT shared between workers "
             "or machines (a write elsewhere is not seen here until it expires)"
         )
-    return Cache(region, breaker, namespace, in_process=in_process)
+    return Cache(
+        region,
+        breaker,
+        namespace,
+        in_process=in_process,
+        keeps_data=backend != "dogpile.cache.null",
+    )
 
 
 def includeme(config):

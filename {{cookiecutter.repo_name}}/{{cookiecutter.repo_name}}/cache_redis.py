@@ -15,6 +15,7 @@ import threading
 from urllib.parse import unquote
 
 from dogpile.cache import register_backend
+from dogpile.cache.api import NO_VALUE
 from dogpile.cache.backends.redis import RedisClusterBackend, RedisSentinelBackend
 
 
@@ -95,6 +96,11 @@ class ClusterBackend(RedisClusterBackend):
         self._client = client
 
     reader_client = writer_client
+
+    def get_serialized_multi(self, keys):
+        # One page lookup reads keys of several hash slots; plain MGET refuses.
+        values = self.reader_client.mget_nonatomic(keys)
+        return [NO_VALUE if value is None else value for value in values]
 
 
 register_backend(f"{__package__}.sentinel", __name__, "SentinelBackend")

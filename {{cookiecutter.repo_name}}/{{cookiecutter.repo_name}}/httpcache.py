@@ -28,6 +28,7 @@ gzip_vary on;``, Caddy ``encode``): it runs in C next to TLS, and keeps the
 app's tween chain minimal. Static files are precompressed (see ``assets``).
 """
 
+import functools
 import hashlib
 import re
 import time
@@ -38,10 +39,9 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from pyramid.events import NewResponse
-from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPNotModified
 
-from . import catalog, pagecache
+from . import catalog
 
 PUBLIC_MAX_AGE = 60
 
@@ -54,6 +54,8 @@ SHARED_CACHE_SCHEMES = ("redis", "memcached")
 # One entity-tag of an If-None-Match list: W/"opaque" or "opaque".
 ENTITY_TAG = re.compile(r'(?:W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
 ANY = "*"
+# environ key: (data set, version tag) of a GET/HEAD, for pagecache.py
+VERSION = "httpcache.version"
 
 
 def parse_if_none_match(value):
@@ -89,13 +91,17 @@ def parse_http_date(value, now):
     return moment
 
 
+def etag_matches(if_none_match, opaque_tag):
+    """Weak comparison: W/"x" and "x" match; a malformed list matches nothing."""
+    tags = parse_if_none_match(if_none_match)
+    return tags == ANY or (tags is not None and opaque_tag in tags)
+
+
 def not_modified(request, opaque_tag, last_modified):
     """RFC 9110 13.2.2 for GET/HEAD: If-None-Match first, else If-Modified-Since."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
-        tags = parse_if_none_match(if_none_match)
-        # Weak comparison: W/"x" and "x" match; a malformed list matches nothing.
-        return tags == ANY or (tags is not None and opaque_tag in tags)
+        return etag_matches(if_none_match, opaque_tag)
     if_modified_since = request.headers.get("If-Modified-Since")
     if if_modified_since is None or last_modified is None:
         return False
@@ -106,10 +112,10 @@ def not_modified(request, opaque_tag, last_modified):
 class Versions:
     """Where the current version of a data set comes from."""
 
-    def __init__(self, release, cache_is_shared, catalog_ttl=0.0):
+    def __init__(self, release, cache_is_shared, version_ttl=0.0):
         self.release = release
         self.cache_is_shared = cache_is_shared
-        self.catalog_ttl = catalog_ttl
+        self.version_ttl = version_ttl
         self._seen = {}  # dataset -> CatalogVersion last read by this process
 
     def current(self, request, dataset):
@@ -126,16 +132,29 @@ class Versions:
             return self._from_catalog(request, dataset)
         return self._from_catalog_per_process(request, dataset)
 
+    def known(self, dataset, generation):
+        """The tag of ``dataset`` at cache ``generation`` when it needs no query.
+
+        For ``pagecache.PageCache``, which runs before Pyramid builds a request:
+        None means "ask ``current``" (the version must come from the database).
+        """
+        if self.cache_is_shared:
+            return self._tag(dataset, "g" + generation)
+        seen = self._seen.get(dataset)
+        if seen and seen.generation == generation and time.monotonic() < seen.expires:
+            return seen.tag
+        return None
+
     def _from_catalog(self, request, dataset):
         token, last_modified = catalog.version(request)
         return self._tag(dataset, "v" + token), last_modified
 
     def _from_catalog_per_process(self, request, dataset):
-        """The catalog's version, reused for ``catalog_ttl`` seconds.
+        """The catalog's version, reused for ``version_ttl`` seconds.
 
         Safe with the per-process (memory) cache: a write in this process bumps
         its generation, which retires the reused version at once (read your own
-        writes); another worker's write is seen within ``catalog_ttl`` (default
+        writes); another worker's write is seen within ``version_ttl`` (default
         1 s, far below the one-minute ``PUBLIC`` max-age browsers already
         reuse). A version that changed under this process (another worker
         wrote) bumps this process's generation, so its cached data and pages
@@ -152,13 +171,18 @@ class Versions:
             request.cache.bump(dataset)
             generation = request.cache.generation(dataset)
         self._seen[dataset] = CatalogVersion(
-            tag, last_modified, generation, now + self.catalog_ttl
+            tag, last_modified, generation, now + self.version_ttl
         )
         return tag, last_modified
 
     def _tag(self, dataset, version):
-        digest = hashlib.sha256(f"{self.release}|{dataset}|{version}".encode())
-        return digest.hexdigest()[:20]
+        return version_tag(self.release, dataset, version)
+
+
+@functools.lru_cache(maxsize=256)
+def version_tag(release, dataset, version):
+    digest = hashlib.sha256(f"{release}|{dataset}|{version}".encode())
+    return digest.hexdigest()[:20]
 
 
 class CatalogVersion(NamedTuple):
@@ -169,17 +193,11 @@ class CatalogVersion(NamedTuple):
 
 
 def conditional_view(view, info):
-    """View deriver for the ``etag=<data set>`` and ``page_cache=True`` options."""
+    """View deriver for the ``etag=<data set>`` option."""
     dataset = info.options.get("etag")
-    page_cache = info.options.get("page_cache", False)
-    if page_cache and dataset is None:
-        raise ConfigurationError("page_cache=True needs etag=<data set>")
     if dataset is None:
         return view
     versions = info.registry.http_versions
-    view_name = f"{info.original_view.__module__}.{info.original_view.__qualname__}"
-    renderer = info.options.get("renderer")
-    renderer_name = getattr(renderer, "name", renderer)
 
     def conditional(context, request):
         if request.method not in ("GET", "HEAD"):
@@ -188,16 +206,10 @@ def conditional_view(view, info):
         if not_modified(request, opaque_tag, last_modified):
             response = HTTPNotModified()
         else:
-            key = None
-            if page_cache:
-                key = pagecache.page_key(view_name, renderer_name, opaque_tag, request)
-            response = None if key is None else pagecache.cached_page(request, key)
-            if response is None:  # not stored: the view and its renderer run
-                response = view(context, request)
-                if response.status_code != 200:
-                    return response
-                if key is not None:
-                    pagecache.store_page(request, key, response)
+            request.environ[VERSION] = (dataset, opaque_tag)  # for the page cache
+            response = view(context, request)
+            if response.status_code != 200:
+                return response
         response.headers["ETag"] = f'W/"{opaque_tag}"'
         if last_modified is not None:
             response.headers["Last-Modified"] = format_datetime(
@@ -208,7 +220,7 @@ def conditional_view(view, info):
     return conditional
 
 
-conditional_view.options = ("etag", "page_cache")
+conditional_view.options = ("etag",)
 
 
 RELEASE_SUFFIXES = {".py", ".pt", ".jinja2", ".mako", ".json"}
@@ -252,7 +264,7 @@ def includeme(config):
     config.registry.http_versions = Versions(
         release,
         scheme in SHARED_CACHE_SCHEMES,
-        catalog_ttl=float(settings.get("httpcache.version_ttl", "1")),
+        version_ttl=float(settings.get("httpcache.version_ttl", "1")),
     )
     config.add_view_deriver(conditional_view)
     config.add_subscriber(make_session_pages_private, NewResponse)
