@@ -257,6 +257,27 @@ def setup_project(mode, combo, project, env):
     # Install with the project's Makefile; migrate and seed directly (the same
     # commands as its migrate-% target) so --items can be passed.
     run(["make", "-C", project, ".venv/.installed-base"], env=env)
+    migrate_and_seed(mode, project, env)
+
+
+def setup_baseline_database(mode, project, env):
+    """The baseline reads the projects' schema and rows from PostgreSQL.
+
+    When no baked combination uses PostgreSQL (``--combos default``), one
+    project's migration and seed fill it, with psycopg added to its venv.
+    """
+    python = project / ".venv/bin/python"
+    uv = find_uv()
+    install = (
+        [uv, "pip", "install", "--python", python]
+        if uv
+        else [python, "-m", "pip", "install"]
+    )
+    run([*install, "--quiet", "psycopg[binary]"], env=env)
+    migrate_and_seed(mode, project, dict(env, DATABASE_URL=PG + mode.database))
+
+
+def migrate_and_seed(mode, project, env):
     run(
         [project / ".venv/bin/alembic", "-c", "production.ini", "upgrade", "head"],
         cwd=project,
@@ -668,6 +689,49 @@ def bench_ceiling(mode, project, pages, rows):
                     row.note = f"{len(pages[path])} bytes, like the project's page"
 
 
+def gunicorn_cmd(venv_bin, project, app, mode, port):
+    """The project's production gunicorn settings (``serve.py``), pointed at ``app``."""
+    options = json.loads(
+        subprocess.run(
+            [
+                venv_bin / "python",
+                "-c",
+                f"import json; from {project.name}.serve import server_options; "
+                "print(json.dumps(server_options({}, 1)))",
+            ],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    return [
+        venv_bin / "python",
+        "-m",
+        "gevent.monkey",
+        "--module",
+        "gunicorn",
+        "--worker-class",
+        options["worker_class"],
+        "--worker-connections",
+        options["worker_connections"],
+        "--workers",
+        mode.workers,
+        "--bind",
+        f"127.0.0.1:{port}",
+        app,
+    ]
+
+
+IO_WORKLOADS = {
+    "/io": ("I/O 50 ms", "view waits on a 50 ms upstream"),
+    "/io-new-connection": (
+        "I/O 50 ms, new conn.",
+        "the same, opening a connection per call",
+    ),
+}
+
+
 def bench_io(mode, baseline_python, threads_project, gevent_project, rows):
     upstream_port = free_port()
     upstream = Server(
@@ -683,11 +747,11 @@ def bench_io(mode, baseline_python, threads_project, gevent_project, rows):
             os.environ,
             UPSTREAM=f"127.0.0.1:{upstream_port}",
             PYTHONPATH=f"{APPS}{os.pathsep}{BASELINE}",
+            PROJECT_PACKAGE=REPO_NAME,
             WEB_CONCURRENCY=str(mode.workers),
         )
-        servers = []
         port = free_port()
-        servers.append(
+        servers = [
             (
                 "baseline",
                 port,
@@ -697,51 +761,19 @@ def bench_io(mode, baseline_python, threads_project, gevent_project, rows):
                     f"http_port={port}",
                 ],
                 BASELINE,
+                ["/io"],
             )
-        )
-        if threads_project:
-            port = free_port()
-            servers.append(
-                (
-                    threads_project.parent.name,
-                    port,
-                    granian_cmd(
-                        threads_project / ".venv/bin",
-                        threads_project,
-                        "io_app:app",
-                        mode,
-                        port,
-                    ),
-                    APPS,
-                )
-            )
-        if gevent_project:
-            port = free_port()
-            servers.append(
-                (
-                    "redis-pg-gevent",
-                    port,
-                    [
-                        # serve.py's settings (gevent worker, 1000 connections)
-                        gevent_project / ".venv/bin/python",
-                        "-m",
-                        "gevent.monkey",
-                        "--module",
-                        "gunicorn",
-                        "--worker-class",
-                        "gevent",
-                        "--worker-connections",
-                        "1000",
-                        "--workers",
-                        mode.workers,
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "io_app:app",
-                    ],
-                    APPS,
-                )
-            )
-        for target, port, cmd, cwd in servers:
+        ]
+        for project, command in (
+            (threads_project, granian_cmd),
+            (gevent_project, gunicorn_cmd),
+        ):
+            if project:
+                port = free_port()
+                cmd = command(project / ".venv/bin", project, "io_app:app", mode, port)
+                target = project.parent.name
+                servers.append((target, port, cmd, APPS, list(IO_WORKLOADS)))
+        for target, port, cmd, cwd, paths in servers:
             with Server(
                 f"io-{target}",
                 cmd,
@@ -750,17 +782,19 @@ def bench_io(mode, baseline_python, threads_project, gevent_project, rows):
                 port,
                 ready_path="/io",
             ):
-                warm(port, ["/io"], mode)
-                row = measure(
-                    target,
-                    "I/O 50 ms",
-                    port,
-                    "/io",
-                    mode,
-                    connections=mode.io_connections,
-                    rows=rows,
-                )
-                row.note = "view waits on a 50 ms upstream"
+                for path in paths:
+                    warm(port, [path], mode)
+                    workload, note = IO_WORKLOADS[path]
+                    row = measure(
+                        target,
+                        workload,
+                        port,
+                        path,
+                        mode,
+                        connections=mode.io_connections,
+                        rows=rows,
+                    )
+                    row.note = note
     finally:
         upstream.stop()
 
@@ -799,7 +833,7 @@ def report(rows, mode, started, elapsed, profile_text):
         "",
         f"Measured {started} in {elapsed:.0f} s on {machine()}.",
         f"Load: wrk, {mode.duration:g} s per row, {mode.connections} connections "
-        f"({mode.io_connections} for the I/O row), {mode.workers} server workers; "
+        f"({mode.io_connections} for the I/O rows), {mode.workers} server workers; "
         f"{mode.items} seeded items, 50 per page.",
         "Ratios compare requests/s with the baseline's row for the same workload "
         "and with the same-bytes Pyramid ceiling for the same page.",
@@ -816,6 +850,8 @@ def report(rows, mode, started, elapsed, profile_text):
         if row.workload == "304 revalidate":
             ceiling = by_key.get(("ceiling same-bytes", "/items warm"))
             base = by_key.get(("baseline", "/items warm"))
+        if row.workload.startswith("I/O"):  # the baseline makes one kind of call
+            base = by_key.get(("baseline", "I/O 50 ms"))
         vs_base = ratio(row.rps, base.rps) if base and row.target != "baseline" else ""
         vs_ceiling = (
             ratio(row.rps, ceiling.rps)
@@ -894,6 +930,8 @@ def main(argv=None):
         env = project_env(mode, combo, project)
         setup_project(mode, combo, project, env)
         projects[combo] = (project, env)
+    if not any("database" in COMBOS[combo] for combo in projects):
+        setup_baseline_database(mode, *next(iter(projects.values())))
 
     rows = []
     bench_baseline(mode, base_python, deep_page, rows)

@@ -3,16 +3,32 @@
 The generated project has no such route, so the benchmark serves this app with
 each project's own server configuration (granian threads, gunicorn + gevent)
 and the baseline serves the same call from its own views.
+
+* ``/io``: through the project's ``upstream.Upstream`` (a kept-alive connection
+  per thread or greenlet), the way the project tells its users to call services;
+* ``/io-new-connection``: a new connection per call, as ``requests.get`` does,
+  for the side-by-side figure.
+
+``PROJECT_PACKAGE`` names the project's package (its ``upstream`` module).
 """
 
 import http.client
+import importlib
 import os
 
 from pyramid.config import Configurator
 
+UPSTREAM = os.environ["UPSTREAM"]
+upstream = importlib.import_module(f"{os.environ['PROJECT_PACKAGE']}.upstream")
+service = upstream.Upstream(f"http://{UPSTREAM}", timeout=30)
+
 
 def io(request):
-    host, port = os.environ["UPSTREAM"].split(":")
+    return {"upstream": service.get("/slow").body.decode()}
+
+
+def io_new_connection(request):
+    host, port = UPSTREAM.split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     try:
         conn.request("GET", "/slow")
@@ -26,6 +42,8 @@ def make_app(global_config=None, **settings):
     with Configurator(settings=settings) as config:
         config.add_route("io", "/io")
         config.add_view(io, route_name="io", renderer="json")
+        config.add_route("io_new", "/io-new-connection")
+        config.add_view(io_new_connection, route_name="io_new", renderer="json")
     return config.make_wsgi_app()
 
 

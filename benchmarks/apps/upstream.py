@@ -1,13 +1,15 @@
 """A slow local upstream: every request is answered after DELAY seconds.
 
 asyncio, so thousands of waiting requests cost nothing but a timer each:
-``python upstream.py PORT [DELAY]``.
+``python upstream.py PORT [DELAY]``. HTTP/1.1 keep-alive, as real services
+offer; a client that sends ``Connection: close`` gets its connection closed.
 """
 
 import asyncio
 import sys
 
-RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+LAST_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 
 
 class SlowHTTP(asyncio.Protocol):
@@ -20,14 +22,16 @@ class SlowHTTP(asyncio.Protocol):
 
     def data_received(self, data):
         self.buffer += data
-        if b"\r\n\r\n" in self.buffer:
-            self.buffer = b""
-            asyncio.get_running_loop().call_later(self.delay, self._reply)
+        while b"\r\n\r\n" in self.buffer:  # requests without a body
+            head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+            last = b"connection: close" in head.lower()
+            asyncio.get_running_loop().call_later(self.delay, self._reply, last)
 
-    def _reply(self):
+    def _reply(self, last):
         if not self.transport.is_closing():
-            self.transport.write(RESPONSE)
-            self.transport.close()
+            self.transport.write(LAST_REPLY if last else REPLY)
+            if last:
+                self.transport.close()
 
 
 async def serve(port, delay):

@@ -10,7 +10,7 @@ What running N stateless app servers relies on, checked on real processes:
 * killing a server (SIGKILL to its process group, like a machine dying) loses
   no acknowledged write: the 201 is sent only after the commit.
 
-The servers start exactly as in production ({{ "granian" if cookiecutter.concurrency == "threads" else "gunicorn with the gevent worker" }},
+The servers start exactly as in production ({{ "granian" if cookiecutter.concurrency == "threads" else "gunicorn with gevent's WSGI server" }},
 ``production.ini``, settings from the environment) against a throwaway
 ``<test database>_multinode`` database, migrated and seeded by the commands a
 deployment runs. Skips unless PostgreSQL and Redis are reachable

@@ -40,7 +40,7 @@ def test_server_options_come_from_the_environment():
 
 def test_threads_default_beyond_the_database_pool_and_follow_the_environment():
     options = serve.server_options({"APP_INI": "production.ini"}, cpu_count=1)
-    assert options["blocking_threads"] == serve.DEFAULT_BLOCKING_THREADS == 64
+    assert options["blocking_threads"] == serve.DEFAULT_BLOCKING_THREADS == 128
     options = serve.server_options(
         {"APP_INI": "production.ini", "BLOCKING_THREADS": "8"}, cpu_count=1
     )

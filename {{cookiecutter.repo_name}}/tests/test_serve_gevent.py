@@ -47,6 +47,6 @@ def test_concurrent_slow_requests_overlap(server_environ, tmp_path):  # noqa: F8
 
 def test_app_loads_in_the_master_with_pools_sized_to_worker_connections(ini_file):
     options = serve.server_options({"WORKER_CONNECTIONS": "250"}, cpu_count=2)
-    assert options["preload_app"] and options["worker_class"] == "gevent"
+    assert options["preload_app"] and options["worker_class"] == "gevent_pywsgi"
     app = serve.Server(options, ini_file).load()
     assert app.registry.settings["cache.max_connections"] == "250"

@@ -68,7 +68,7 @@ def api_items(request):
 
 @view_config(route_name="io", renderer="json")
 def io(request):
-    """Wait on the slow upstream (the same call as benchmarks/apps/io_app.py)."""
+    """Wait on the slow upstream (io_app.py's /io-new-connection: the same call)."""
     host, port = os.environ["UPSTREAM"].split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     try:
