@@ -2,8 +2,10 @@
 
 Two declarative tables drive everything:
 
-* ``FILES_BY_ANSWER``: the files that exist only for one answer. Files of the
-  answers that were *not* chosen are deleted.
+* ``FILES_BY_ANSWER``: the files that exist only for some answers. Files of
+  the answers that were *not* chosen are deleted. A file listed under two
+  answers of one question stays when either is chosen; listed under answers of
+  two questions, it stays only when both are.
 * ``RENAMED_BY_ANSWER``: whole-file alternatives written as ``<name>_<answer>``
   in the template; the chosen one is renamed to its real name.
 
@@ -27,13 +29,19 @@ ENGINE_FILES = {
 FILES_BY_ANSWER = {
     "cache_backend": {
         "memory": [],
-        # Listed under two answers: kept only for redis *and* postgresql.
+        # Under database too: kept only for redis *and* postgresql.
         "redis": [
             "{pkg}/cache_redis.py",
             "tests/test_cache_redis.py",
+            "tests/shared_cache.py",
             "tests/test_multinode.py",
         ],
-        "memcached": ["{pkg}/cache_memcached.py", "tests/test_cache_memcached.py"],
+        # Under redis too: kept for either shared cache.
+        "memcached": [
+            "{pkg}/cache_memcached.py",
+            "tests/test_cache_memcached.py",
+            "tests/shared_cache.py",
+        ],
         "none": [],
     },
     "orm": {
@@ -91,12 +99,13 @@ SECRET_PLACEHOLDERS = {
 
 
 def unselected_paths(answers, table):
-    """Yield the path patterns of every answer that was not chosen."""
+    """Yield the path patterns of unchosen answers that the chosen one lacks."""
     for field, by_value in table.items():
         chosen = answers[field]
+        kept = set(by_value.get(chosen, ()))
         for value, paths in by_value.items():
             if value != chosen:
-                yield from paths
+                yield from (path for path in paths if path not in kept)
 
 
 def resolve(root, pattern, pkg):

@@ -89,6 +89,18 @@ def test_multinode_test_needs_redis_and_postgresql():
         assert ("tests/test_multinode.py" not in paths) == kept
 
 
+def test_shared_cache_checks_stay_for_either_shared_cache():
+    for backend, kept in (
+        ("redis", True),
+        ("memcached", True),
+        ("memory", False),
+        ("none", False),
+    ):
+        answers = {**GOOD, "cache_backend": backend}
+        paths = set(post.unselected_paths(answers, post.FILES_BY_ANSWER))
+        assert ("tests/shared_cache.py" not in paths) == kept, backend
+
+
 def test_shape_project_removes_and_renames(tmp_path):
     files = [
         "pkg/catalog_sqlalchemy.py",

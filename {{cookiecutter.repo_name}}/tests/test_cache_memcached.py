@@ -18,6 +18,7 @@ from pymemcache.client.base import Client
 from {{ cookiecutter.repo_name }}.cache import cache_from_settings
 from {{ cookiecutter.repo_name }}.cache_memcached import servers
 
+from . import shared_cache
 from .services import memcached_server, require, url_reachable
 
 MEMCACHED_URL = os.environ.get("TEST_MEMCACHED_URL", "memcached://127.0.0.1:11211")
@@ -108,29 +109,18 @@ def test_logical_expiry_regenerates(memcached_url):
 def test_corrupt_entries_are_regenerated(memcached_url):
     cache = make_cache(settings_for(memcached_url))
     client = client_for(memcached_url)
-    key = cache.region.key_mangler(cache.key("items", "k"))
-    for garbage in (b"\x80\x04garbage", b'{"ct": 1e12, "v": 2}|\x80not json', b"|"):
-        client.set(key, garbage, noreply=False)  # stored before we read
-        fresh = counted({"fresh": True})
-        assert cache.get_or_create("items", "k", fresh) == {"fresh": True}
-        assert len(fresh.calls) == 1
-        assert cache.healthy
-    assert client.get(key).endswith(b'|{"fresh":true}')
+
+    def store_raw(key, data):
+        client.set(key, data, noreply=False)  # stored before the cache reads it
+
+    key = shared_cache.assert_corrupt_entries_are_regenerated(cache, store_raw)
+    assert client.get(key).endswith(b"|[1]")
 
 
 def test_two_app_instances_share_writes(memcached_url, committing_app):
-    settings = settings_for(memcached_url)
-    writer, reader = committing_app(**settings), committing_app(**settings)
-    before = reader.get("/api/items?page=3").json["items"]
-    assert reader.get("/api/items?page=3").json["items"] == before  # cached
-    created = writer.post_json(
-        "/api/items", {"name": "Shared", "price_cents": 5, "category_id": 1}
-    ).json
-    after = reader.get("/api/items?page=3").json["items"]
-    assert [item["id"] for item in after] == [item["id"] for item in before] + [
-        created["id"]
-    ]
-    assert reader.get(f"/api/items/{created['id']}").json["name"] == "Shared"
+    shared_cache.assert_two_app_instances_share_writes(
+        committing_app, settings_for(memcached_url)
+    )
 
 
 def test_server_killed_mid_run_fails_open_and_recovers(

@@ -14,6 +14,7 @@ import redis
 
 from {{ cookiecutter.repo_name }}.cache import cache_from_settings
 
+from . import shared_cache
 from .services import (
     ThrowawayServer,
     free_port,
@@ -75,28 +76,14 @@ def test_logical_expiry_regenerates(redis_url):
 def test_corrupt_entries_are_regenerated(redis_url):
     cache = make_cache(settings_for(redis_url))
     client = redis.Redis.from_url(redis_url)
-    key = cache.region.key_mangler(cache.key("items", "k"))
-    for garbage in (b"\x80\x04garbage", b'{"ct": 1e12, "v": 2}|\x80not json', b"|"):
-        client.set(key, garbage)
-        assert cache.get_or_create("items", "k", lambda: {"fresh": True}) == {
-            "fresh": True
-        }
-        assert cache.healthy
-    assert client.get(key).endswith(b'|{"fresh":true}')
+    key = shared_cache.assert_corrupt_entries_are_regenerated(cache, client.set)
+    assert client.get(key).endswith(b"|[1]")
 
 
 def test_two_app_instances_share_writes(redis_url, committing_app):
-    settings = settings_for(redis_url)
-    writer, reader = committing_app(**settings), committing_app(**settings)
-    before = reader.get("/api/items?page=3").json["items"]
-    assert reader.get("/api/items?page=3").json["items"] == before  # cached
-    created = writer.post_json(
-        "/api/items", {"name": "Shared", "price_cents": 5, "category_id": 1}
-    ).json
-    after = reader.get("/api/items?page=3").json["items"]
-    assert [item["id"] for item in after] == [item["id"] for item in before] + [
-        created["id"]
-    ]
+    shared_cache.assert_two_app_instances_share_writes(
+        committing_app, settings_for(redis_url)
+    )
 
 
 def test_server_stopped_mid_run_fails_open_and_recovers(
