@@ -12,6 +12,7 @@ from pyramid.request import Request, apply_request_extensions
 from pyramid.response import Response
 
 from {{ cookiecutter.repo_name }} import catalog, httpcache, pagecache
+from {{ cookiecutter.repo_name }}.cache import cache_from_settings
 
 from . import test_httpcache
 
@@ -26,10 +27,18 @@ PER_RESPONSE = {"Date", "Expires", "Server-Timing"}
 
 
 @pytest.fixture
-def keeps_data(app):
-    """For tests of what the cache keeps: ``none://`` keeps nothing, pages included."""
-    if not app.registry.cache.keeps_data:
-        pytest.skip("cache.url = none:// keeps nothing: every request renders")
+def keeps_data(app, monkeypatch):
+    """A cache that keeps pages; with ``none://``, a memory cache for the test.
+
+    ``cache.url`` is a setting: the page cache ships, and is tested, in every
+    project, whatever backend it was generated with.
+    """
+    if app.registry.cache.keeps_data:
+        return
+    settings = {"cache.url": "memory://", "cache.quiet": "true"}
+    memory = cache_from_settings(settings, f"test-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setattr(app.registry, "cache", memory)
+    monkeypatch.setattr(app, "cache", memory)
 
 
 @pytest.fixture
@@ -218,8 +227,33 @@ def test_a_corrupt_or_expired_entry_is_a_miss(testapp, app, probe):
     assert probe.renders == 2
 
 
-def test_nothing_is_wrapped_when_nothing_is_kept(app):
-    assert isinstance(app, pagecache.PageCache) == app.registry.cache.keeps_data
+def test_urls_of_no_page_cached_route_cost_no_cache_call(
+    app, testapp, monkeypatch, keeps_data
+):
+    cache, peeked = app.registry.cache, []
+
+    def peek(datasets, key):
+        peeked.append(key)
+        return {}, None
+
+    monkeypatch.setattr(cache, "peek", peek)
+    for url in ["/healthz", "/session", "/static/missing.css", "/no/such/page"]:
+        testapp.get(url, status="*")
+
+    assert peeked == []
+    testapp.get("/items?page=2")
+    assert peeked == ["page:http://example.com/items?page=2"]
+    not_utf8 = {"PATH_INFO": "/items/\xff"}  # WSGI: bytes as latin-1
+    assert not pagecache.may_be_stored(not_utf8, app.routes)  # Pyramid's 400
+
+
+def test_a_cache_that_keeps_nothing_renders_every_time(app, testapp, probe):
+    if app.registry.cache.keeps_data:
+        pytest.skip(f"{app.registry.settings['cache.url']} keeps pages")
+    testapp.get("/items")
+    testapp.get("/items")
+
+    assert probe.renders == 2
 
 
 # -- what is stored ---------------------------------------------------------------

@@ -42,6 +42,7 @@ from email.utils import formatdate
 from typing import NamedTuple
 
 from pyramid.exceptions import ConfigurationError
+from pyramid.interfaces import IRoutesMapper
 from pyramid.response import Response
 
 from . import httpcache
@@ -180,6 +181,7 @@ def page_cache_view(view, info):
     if dataset is None:
         raise ConfigurationError("page_cache=True needs etag=<data set>")
     info.registry.page_cache_datasets.add(dataset)
+    info.registry.page_cache_routes.add(info.options.get("route_name"))
 
     def page_cached(context, request):
         version = request.environ.get(httpcache.VERSION)
@@ -224,6 +226,7 @@ class PageCache:
         self.cache = app.registry.cache
         self.versions = app.registry.http_versions
         self.datasets = tuple(sorted(app.registry.page_cache_datasets))
+        self.routes = page_cache_routes(app.registry)
         self.server_timing = app.registry.app_settings.server_timing
         self.local = LockedLRU(LOCAL_ENTRIES)
 
@@ -232,6 +235,8 @@ class PageCache:
             "HTTP_IF_MODIFIED_SINCE" in environ and "HTTP_IF_NONE_MATCH" not in environ
         ):  # a date comparison: Pyramid's conditional_view decides
             return self.app(environ, start_response)
+        if self.routes is not None and not may_be_stored(environ, self.routes):
+            return self.app(environ, start_response)  # static files, /healthz...
         key = environ[KEY] = page_key(environ)
         entry = self._local_entry(key)
         if entry is None:
@@ -308,16 +313,36 @@ class PageCache:
         return [body]
 
 
+def page_cache_routes(registry):
+    """The routes of page-cached views; None: any URL may have a page (traversal)."""
+    names = registry.page_cache_routes
+    mapper = registry.queryUtility(IRoutesMapper)
+    if None in names or mapper is None:
+        return None
+    return [mapper.get_route(name) for name in sorted(names)]
+
+
+def may_be_stored(environ, routes):
+    """Only URLs a page-cached route matches are looked up: no cache call for others."""
+    try:
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return False  # Pyramid answers it with a 400
+    return any(route.match(path) is not None for route in routes)
+
+
 def wrap(app):
-    """``app`` behind a ``PageCache``, or unchanged when it would have nothing to do."""
-    registry = app.registry
-    if not registry.page_cache_datasets or not registry.cache.keeps_data:
-        return app
-    return PageCache(app)
+    """``app`` behind a ``PageCache``, or unchanged when no view has ``page_cache``.
+
+    With ``cache.url = none://`` nothing is ever stored: each GET costs one
+    in-process lookup that misses.
+    """
+    return PageCache(app) if app.registry.page_cache_datasets else app
 
 
 def includeme(config):
     config.registry.page_cache_datasets = set()
+    config.registry.page_cache_routes = set()
     config.add_view_deriver(
         page_cache_view, under="conditional_view", over="rendered_view"
     )
