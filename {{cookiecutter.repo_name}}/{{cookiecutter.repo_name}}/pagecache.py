@@ -13,12 +13,13 @@ How a page travels:
    deriver below) marks the request with that version. ``PageCache``, a WSGI
    wrapper around the Pyramid app, then stores the *finished* response: every
    final header (Cache-Control, ETag, security headers) and the body.
-2. **Hit.** ``PageCache`` reads the URL's entry together with the data sets'
-   current generations (one cache call: a single MGET with Redis or
-   Memcached). When the entry was made from the current version it answers
-   from it, and a matching ``If-None-Match`` gets its 304 there: no request
-   object, tweens, routing, transaction machinery or view. On a warm page
-   those are the only costs left, and they are several times the cache read.
+2. **Hit.** ``PageCache`` finds the entry in this process's copy, or reads it
+   together with the data sets' current generations in one cache call (a
+   single MGET with Redis or Memcached). When the entry was made from the
+   current version it answers from it, and a matching ``If-None-Match`` gets
+   its 304 there: no request object, tweens, routing, transaction machinery or
+   view. On a warm page those were the only costs left, several times the
+   cache read. Only URLs a page-cached route matches are looked up.
 3. **Undecided.** When the version must come from the database (per-process
    memory cache past ``httpcache.version_ttl``, or the cache is down) or the
    request carries only ``If-Modified-Since``, Pyramid handles it and
@@ -27,8 +28,9 @@ How a page travels:
 
 Key: the full URL (scheme, host, script name, path, query string): pages hold
 absolute links. The entry records the version it was rendered from, so a write
-(a new generation) retires every stored page of the data set at once in every
-process sharing the cache. Entries also expire after ``cache.expiration_time``.
+(a new generation) retires every stored page of the data set: at once in the
+writing process, within ``httpcache.version_ttl`` in the others (see
+``PageCache``). Entries also expire after ``cache.expiration_time``.
 
 Never stored: non-200s, anything but GET, responses that read the session, set
 a cookie, are private or ``no-store``, or carry a ``Vary`` header (an input the
