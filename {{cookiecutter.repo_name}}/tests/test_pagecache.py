@@ -38,7 +38,7 @@ def keeps_data(app, monkeypatch):
     settings = {"cache.url": "memory://", "cache.quiet": "true"}
     memory = cache_from_settings(settings, f"test-{uuid.uuid4().hex[:8]}")
     monkeypatch.setattr(app.registry, "cache", memory)
-    monkeypatch.setattr(app, "cache", memory)
+    monkeypatch.setattr(app.registry.page_cache, "cache", memory)
 
 
 @pytest.fixture
@@ -221,7 +221,7 @@ def test_a_corrupt_or_expired_entry_is_a_miss(testapp, app, probe):
     cache = app.registry.cache
     expired = pagecache.decode(cache.get(key))._replace(expires_at=0)
     cache.set(key, pagecache.encode(expired, cache.in_process))
-    app.local.clear()
+    app.registry.page_cache.local.clear()
 
     assert testapp.get("/items").status_int == 200
     assert probe.renders == 2
@@ -244,7 +244,8 @@ def test_urls_of_no_page_cached_route_cost_no_cache_call(
     testapp.get("/items?page=2")
     assert peeked == ["page:http://example.com/items?page=2"]
     not_utf8 = {"PATH_INFO": "/items/\xff"}  # WSGI: bytes as latin-1
-    assert not pagecache.may_be_stored(not_utf8, app.routes)  # Pyramid's 400
+    routes = app.registry.page_cache.routes
+    assert not pagecache.may_be_stored(not_utf8, routes)  # Pyramid's 400
 
 
 def test_a_cache_that_keeps_nothing_renders_every_time(app, testapp, probe):

@@ -6,7 +6,7 @@ small module with an ``includeme`` configured from the typed settings.
 
 from pyramid.config import Configurator
 
-from . import pagecache
+from . import pagecache, proxy
 from .settings import settings_from_environment
 
 PROJECT_NAME = {{ cookiecutter.project_name | py_string }}
@@ -33,5 +33,6 @@ def main(global_config, **settings):
         config.include(".profiling")
         config.include(".routes")
         config.scan(".views")
-    # Warm pages are answered before Pyramid builds a request (pagecache.py).
-    return pagecache.wrap(config.make_wsgi_app())
+    # Warm pages are answered before Pyramid builds a request (pagecache.py),
+    # keyed on the scheme a TLS-terminating proxy was asked with (proxy.py).
+    return proxy.wrap(pagecache.wrap(config.make_wsgi_app()))

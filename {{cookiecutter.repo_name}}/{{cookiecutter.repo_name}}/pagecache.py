@@ -231,6 +231,7 @@ class PageCache:
         self.routes = page_cache_routes(app.registry)
         self.server_timing = app.registry.app_settings.server_timing
         self.local = LockedLRU(LOCAL_ENTRIES)
+        app.registry.page_cache = self  # for tests and introspection
 
     def __call__(self, environ, start_response):
         if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or (

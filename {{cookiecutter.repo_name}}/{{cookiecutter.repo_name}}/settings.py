@@ -22,6 +22,7 @@ ENVIRONMENT_OVERRIDES = {
     "SECRET_KEY": "secret_key",
     "SERVER_TIMING": "server_timing",
     "PROFILING_TOKEN": "profiling.token",
+    "FORWARDED_ALLOW_IPS": "proxy.trusted_addresses",
 }
 
 ENVIRONMENTS = ("development", "testing", "production")
