@@ -9,23 +9,18 @@ with ``REQUIRE_SERVICES=1``.
 import os
 import threading
 import time
-import uuid
 from urllib.parse import urlsplit
 
 import pytest
 from pymemcache.client.base import Client
 
-from {{ cookiecutter.repo_name }}.cache import cache_from_settings
 from {{ cookiecutter.repo_name }}.cache_memcached import servers
 
 from . import shared_cache
 from .services import memcached_server, require, url_reachable
+from .shared_cache import BOUND, make_cache, settings_for
 
 MEMCACHED_URL = os.environ.get("TEST_MEMCACHED_URL", "memcached://127.0.0.1:11211")
-# The bound documented in cache.py is 2 * cache.timeout per failing call; the
-# rest is the request's own time on a busy CI.
-TIMEOUT = 0.2
-BOUND = 2 * TIMEOUT + 1.5
 # A failed server is retried after this long (tests wait for it, not 5 s).
 RETRY_AFTER = 0.3
 
@@ -51,19 +46,6 @@ def two_memcached():
         yield first, second
 
 
-def settings_for(url, **extra):
-    return {
-        "cache.url": url,
-        "cache.namespace": f"test-{uuid.uuid4().hex[:8]}",
-        "cache.timeout": str(TIMEOUT),
-        **extra,
-    }
-
-
-def make_cache(settings):
-    return cache_from_settings(settings, settings["cache.namespace"])
-
-
 def client_for(url_or_port):
     if isinstance(url_or_port, int):
         return Client(("127.0.0.1", url_or_port))
@@ -85,10 +67,7 @@ def counted(value):
 
 def test_hit_miss_and_server_side_expiry(memcached_url):
     cache = make_cache(settings_for(memcached_url, **{"cache.expiration_time": "30"}))
-    creator = counted([1])
-    for _ in range(3):
-        assert cache.get_or_create("items", "k", creator) == [1]
-    assert len(creator.calls) == 1
+    shared_cache.assert_created_once(cache)
     key = cache.region.key_mangler(cache.key("items", "k"))
     client = client_for(memcached_url)
     # JSON in memcached, not pickle: readable by any deploy of the app.

@@ -7,7 +7,6 @@ port. Without them the tests skip, or fail with ``REQUIRE_SERVICES=1``.
 
 import os
 import time
-import uuid
 
 import pytest
 import redis
@@ -22,12 +21,9 @@ from .services import (
     require,
     url_reachable,
 )
+from .shared_cache import BOUND, make_cache, settings_for
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-# The bound documented in cache.py is 2 * cache.timeout per probe; the rest is
-# the request's own time on a busy CI. redis-py's defaults would stall >= 4 s.
-TIMEOUT = 0.2
-BOUND = 2 * TIMEOUT + 1.5
 
 
 @pytest.fixture
@@ -42,25 +38,9 @@ def throwaway_redis():
         yield server
 
 
-def settings_for(url, **extra):
-    return {
-        "cache.url": url,
-        "cache.namespace": f"test-{uuid.uuid4().hex[:8]}",
-        "cache.timeout": str(TIMEOUT),
-        **extra,
-    }
-
-
-def make_cache(settings):
-    return cache_from_settings(settings, settings["cache.namespace"])
-
-
 def test_hit_miss_and_server_side_expiry(redis_url):
     cache = make_cache(settings_for(redis_url, **{"cache.expiration_time": "30"}))
-    calls = []
-    for _ in range(3):
-        assert cache.get_or_create("items", "k", lambda: calls.append(1) or [1]) == [1]
-    assert len(calls) == 1
+    shared_cache.assert_created_once(cache)
     client = redis.Redis.from_url(redis_url)
     key = cache.region.key_mangler(cache.key("items", "k"))
     assert 30 < client.ttl(key) <= 60  # Redis keeps it past dogpile's expiry
@@ -143,16 +123,11 @@ def sentinel(throwaway_redis, tmp_path):
 def test_sentinel_url_finds_the_master(sentinel, throwaway_redis, committing_app):
     url = f"redis+sentinel://127.0.0.1:{sentinel.port}/cachemaster/0"
     cache = make_cache(settings_for(url))
-    calls = []
-    for _ in range(3):
-        cache.get_or_create("items", "k", lambda: calls.append(1) or "v")
-    assert len(calls) == 1
+    shared_cache.assert_created_once(cache)
     assert redis.Redis(port=throwaway_redis.port).dbsize() > 0
-    settings = settings_for(url)
-    writer, reader = committing_app(**settings), committing_app(**settings)
-    count = len(reader.get("/api/items?page=3").json["items"])
-    writer.post_json("/api/items", {"name": "S", "price_cents": 5, "category_id": 1})
-    assert len(reader.get("/api/items?page=3").json["items"]) == count + 1
+    shared_cache.assert_two_app_instances_share_writes(
+        committing_app, settings_for(url)
+    )
 
 
 def test_sentinel_master_down_fails_open(sentinel, throwaway_redis, committing_app):
@@ -191,10 +166,7 @@ def one_node_cluster(tmp_path):
 def test_cluster_url(one_node_cluster):
     url = f"redis+cluster://127.0.0.1:{one_node_cluster.port}"
     cache = make_cache(settings_for(url))
-    calls = []
-    for _ in range(3):
-        cache.get_or_create("items", "k", lambda: calls.append(1) or "v")
-    assert len(calls) == 1
+    shared_cache.assert_created_once(cache)
     cache.set("page:x", "stored")
     # The page cache's single read spans hash slots (plain MGET refuses those).
     assert cache.peek(["items"], "page:x") == (
