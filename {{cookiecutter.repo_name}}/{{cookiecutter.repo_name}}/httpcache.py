@@ -140,9 +140,14 @@ class Versions:
         """
         if self.cache_is_shared:
             return self._tag(dataset, "g" + generation)
+        reusable = self._reusable(dataset, generation, time.monotonic())
+        return reusable.tag if reusable else None
+
+    def _reusable(self, dataset, generation, now):
+        """This process's last catalog version, if no write and no TTL retired it."""
         seen = self._seen.get(dataset)
-        if seen and seen.generation == generation and time.monotonic() < seen.expires:
-            return seen.tag
+        if seen and seen.generation == generation and now < seen.expires:
+            return seen
         return None
 
     def _from_catalog(self, request, dataset):
@@ -161,10 +166,11 @@ class Versions:
         of the set are dropped too, instead of living ``cache.expiration_time``.
         """
         generation = request.cache.generation(dataset)
-        seen = self._seen.get(dataset)
         now = time.monotonic()
-        if seen and seen.generation == generation and now < seen.expires:
-            return seen.tag, seen.last_modified
+        reusable = self._reusable(dataset, generation, now)
+        if reusable:
+            return reusable.tag, reusable.last_modified
+        seen = self._seen.get(dataset)
         token, last_modified = catalog.version(request)
         tag = self._tag(dataset, "v" + token)
         if seen is not None and seen.tag != tag:
