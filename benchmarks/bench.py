@@ -369,20 +369,27 @@ def fetch(port, path, headers=None):
         conn.close()
 
 
+def server_options(venv_bin, project):
+    """The project's ``serve.server_options`` with no environment, read in its venv."""
+    return json.loads(
+        subprocess.run(
+            [
+                venv_bin / "python",
+                "-c",
+                f"import json; from {project.name}.serve import server_options; "
+                "print(json.dumps(server_options({}, 1), default=str))",
+            ],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+
+
 def granian_cmd(venv_bin, project, app, mode, port):
     """The project's production granian settings (``serve.py``), pointed at ``app``."""
-    threads = subprocess.run(
-        [
-            venv_bin / "python",
-            "-c",
-            f"from {project.name}.serve import server_options; "
-            "print(server_options({}, 1)['blocking_threads'])",
-        ],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    threads = server_options(venv_bin, project)["blocking_threads"]
     return [
         venv_bin / "granian",
         "--interface",
@@ -691,20 +698,7 @@ def bench_ceiling(mode, project, pages, rows):
 
 def gunicorn_cmd(venv_bin, project, app, mode, port):
     """The project's production gunicorn settings (``serve.py``), pointed at ``app``."""
-    options = json.loads(
-        subprocess.run(
-            [
-                venv_bin / "python",
-                "-c",
-                f"import json; from {project.name}.serve import server_options; "
-                "print(json.dumps(server_options({}, 1)))",
-            ],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+    options = server_options(venv_bin, project)
     return [
         venv_bin / "python",
         "-m",
