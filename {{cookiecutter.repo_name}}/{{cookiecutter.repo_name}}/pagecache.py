@@ -162,11 +162,16 @@ def decode(value):
         return None
 
 
+def usable(entry, tag):
+    """Was ``entry`` rendered from version ``tag``, and is it within its expiry?"""
+    return entry is not None and entry.tag == tag and entry.expires_at >= time.time()
+
+
 def stored_body(request, tag):
     """The stored page for this request at version ``tag``, or None."""
     key = request.environ.get(KEY) or page_key(request.environ)
     entry = decode(request.cache.get(key))
-    if entry is None or entry.tag != tag or entry.expires_at < time.time():
+    if not usable(entry, tag):
         return None
     content_type = next(
         (value for name, value in entry.headers if name.lower() == "content-type"),
@@ -270,10 +275,8 @@ class PageCache:
         return entry
 
     def _current(self, entry, generation):
-        return (
-            generation is not None
-            and entry.expires_at >= time.time()
-            and self.versions.known(entry.dataset, generation) == entry.tag
+        return generation is not None and usable(
+            entry, self.versions.known(entry.dataset, generation)
         )
 
     def _answer(self, entry, environ, start_response):
