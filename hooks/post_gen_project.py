@@ -27,20 +27,20 @@ ENGINE_FILES = {
 }
 
 FILES_BY_ANSWER = {
+    # Every project carries every cache backend's module (switching is a
+    # setting plus an extra); only the tests of the chosen server stay.
     "cache_backend": {
         "memory": [],
         # Under database too: kept only for redis *and* postgresql.
         "redis": [
-            "{pkg}/cache_redis.py",
-            "tests/test_cache_redis.py",
-            "tests/shared_cache.py",
-            "tests/test_multinode.py",
+            "tests/catalog/test_cache_redis.py",
+            "tests/catalog/shared_cache.py",
+            "tests/catalog/test_multinode.py",
         ],
         # Under redis too: kept for either shared cache.
         "memcached": [
-            "{pkg}/cache_memcached.py",
-            "tests/test_cache_memcached.py",
-            "tests/shared_cache.py",
+            "tests/catalog/test_cache_memcached.py",
+            "tests/catalog/shared_cache.py",
         ],
         "none": [],
     },
@@ -48,17 +48,23 @@ FILES_BY_ANSWER = {
         "sqlalchemy": [
             "{pkg}/db",
             "{pkg}/alembic",
-            "{pkg}/seed.py",
-            "tests/test_db.py",
-            "tests/test_db_down.py",
-            "tests/test_db_performance.py",
-            "tests/test_seed.py",
+            "{pkg}/catalog/models.py",
+            "{pkg}/catalog/seed.py",
+            "{pkg}/scripts/seed.py",
+            "{pkg}/views/unavailable.py",
+            "tests/catalog/test_db.py",
+            "tests/catalog/test_db_down.py",
+            "tests/catalog/test_db_performance.py",
+            "tests/catalog/test_seed.py",
         ],
-        "none": ["tests/test_catalog_memory.py"],
+        "none": ["tests/catalog/test_catalog_memory.py"],
     },
     "database": {
         "sqlite": [],
-        "postgresql": ["tests/test_postgresql.py", "tests/test_multinode.py"],
+        "postgresql": [
+            "tests/catalog/test_postgresql.py",
+            "tests/catalog/test_multinode.py",
+        ],
     },
     "template_engine": ENGINE_FILES,
     "concurrency": {
@@ -69,23 +75,23 @@ FILES_BY_ANSWER = {
 
 RENAMED_BY_ANSWER = {
     "orm": {
-        "sqlalchemy": {
-            "{pkg}/catalog_sqlalchemy.py": "{pkg}/catalog.py",
-            "tests/conftest_sqlalchemy.py": "tests/conftest.py",
-        },
-        "none": {
-            "{pkg}/catalog_memory.py": "{pkg}/catalog.py",
-            "tests/conftest_memory.py": "tests/conftest.py",
-        },
+        answer: {
+            "{pkg}/catalog/queries_" + variant + ".py": "{pkg}/catalog/queries.py",
+            "tests/conftest_" + variant + ".py": "tests/conftest.py",
+            "tests/catalog/conftest_" + variant + ".py": "tests/catalog/conftest.py",
+        }
+        for answer, variant in (("sqlalchemy", "sqlalchemy"), ("none", "memory"))
     },
     "template_engine": {
-        engine: {"{pkg}/templating_" + engine + ".py": "{pkg}/templating.py"}
+        engine: {
+            "{pkg}/rendering/templating_" + engine + ".py": "{pkg}/rendering/templating.py"
+        }
         for engine in ENGINE_FILES
     },
     "concurrency": {
         mode: {
-            "{pkg}/serve_" + mode + ".py": "{pkg}/serve.py",
-            "{pkg}/fanout_" + mode + ".py": "{pkg}/fanout.py",
+            "{pkg}/scripts/serve_" + mode + ".py": "{pkg}/scripts/serve.py",
+            "{pkg}/clients/fanout_" + mode + ".py": "{pkg}/clients/fanout.py",
         }
         for mode in ("threads", "gevent")
     },
@@ -143,7 +149,7 @@ def write_secrets(root):
 
 def build_static_files(root, pkg):
     """Fingerprint and precompress the assets with the project's own command."""
-    script = root / pkg / "fingerprint.py"
+    script = root / pkg / "scripts" / "fingerprint.py"
     subprocess.run([sys.executable, str(script)], check=True, stdout=subprocess.DEVNULL)
 
 

@@ -1,7 +1,7 @@
-"""Test fixtures: a session-scoped app over the in-process catalog.
+"""Test fixtures: a session-scoped app (no database).
 
-Each test gets a fresh cache namespace and a fresh catalog, so nothing a test
-writes or caches survives it.
+Each test gets a fresh cache namespace, so nothing a test caches survives it;
+the example's tests (``tests/catalog/``) also get a fresh catalog.
 """
 
 import os
@@ -12,9 +12,6 @@ import webtest
 from pyramid.paster import get_appsettings
 
 from {{ cookiecutter.repo_name }} import main
-from {{ cookiecutter.repo_name }}.catalog import MemoryCatalog
-
-SEEDED_ITEMS = 120
 
 
 def pytest_addoption(parser):
@@ -31,7 +28,6 @@ def ini_file(request):
 @pytest.fixture(scope="session")
 def app_settings(ini_file):
     settings = dict(get_appsettings(ini_file))
-    settings["catalog.items"] = str(SEEDED_ITEMS)
     if os.environ.get("TEST_CACHE_URL"):
         settings["cache.url"] = os.environ["TEST_CACHE_URL"]
     return settings
@@ -43,9 +39,8 @@ def app(app_settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_state(app):
-    """A fresh catalog and cache namespace per test."""
-    app.registry.catalog = MemoryCatalog(SEEDED_ITEMS)
+def fresh_cache_namespace(app):
+    """A namespace per test: cached data never outlives the test that made it."""
     cache = app.registry.cache
     original = cache.namespace
     cache.namespace = f"{original}-test-{uuid.uuid4().hex[:8]}"
@@ -60,15 +55,14 @@ def testapp(app):
 
 @pytest.fixture
 def committing_app(app, app_settings):
-    """``make(**settings)``: a TestApp; with settings, another app instance over
-    the same catalog, like a second process (same fixture as the SQLAlchemy one).
+    """``make(**settings)``: a TestApp; with settings, another app instance,
+    like a second process (same fixture as the SQLAlchemy one).
     """
 
     def make(**settings):
         instance = app
         if settings:
             instance = main({}, **{**app_settings, **settings})
-            instance.registry.catalog = app.registry.catalog
         return webtest.TestApp(instance, extra_environ={"HTTP_HOST": "example.com"})
 
     return make

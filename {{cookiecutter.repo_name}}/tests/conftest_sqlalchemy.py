@@ -1,9 +1,10 @@
 """Test fixtures: a session-scoped app and database, a rolled-back transaction per test.
 
-The database is built by the shipped Alembic migration (the same path production
-takes) and seeded once. Each test runs inside a doomed transaction that WebTest
-shares through ``environ``, so nothing a test writes survives it. Each test also
-gets a fresh cache namespace, so no cached page leaks from one test to the next.
+The database is built by the shipped Alembic migrations (the same path
+production takes); the example's tests (``tests/catalog/``) seed it. Each test
+runs inside a doomed transaction that WebTest shares through ``environ``, so
+nothing a test writes survives it. Each test also gets a fresh cache
+namespace, so no cached page leaks from one test to the next.
 """
 
 import os
@@ -15,17 +16,14 @@ import pytest
 import transaction
 import webtest
 from pyramid.paster import get_appsettings
-from sqlalchemy import delete, make_url
+from sqlalchemy import make_url
 
 from {{ cookiecutter.repo_name }} import main
 from {{ cookiecutter.repo_name }}.db import get_tm_session
-from {{ cookiecutter.repo_name }}.db.models import Base, Item, Tag, item_tags
+from {{ cookiecutter.repo_name }}.db.base import Base
 from {{ cookiecutter.repo_name }}.db.querystats import assert_max_queries
-from {{ cookiecutter.repo_name }}.seed import TAGS, seed
 
 from .services import require, url_reachable
-
-SEEDED_ITEMS = 120
 
 
 def pytest_addoption(parser):
@@ -72,9 +70,6 @@ def dbengine(app, ini_file, app_settings):
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     migrate(ini_file, app_settings)
-    tm = transaction.TransactionManager(explicit=True)
-    with tm:
-        seed(get_tm_session(app.registry["dbsession_factory"], tm), SEEDED_ITEMS)
     yield engine
     Base.metadata.drop_all(bind=engine)
     with engine.begin() as connection:
@@ -131,7 +126,8 @@ def committing_app(app, dbengine, app_settings):
     For what happens after a commit (the cache generation is bumped by an
     after-commit hook, which the doomed per-test transaction never reaches).
     With settings it builds another app instance over the same database, like a
-    second process. Rows the test adds are deleted afterwards.
+    second process. The test deletes what it wrote (``tests/catalog/`` does it
+    for the example's rows).
     """
     extra_apps = []
 
@@ -145,7 +141,3 @@ def committing_app(app, dbengine, app_settings):
     yield make
     for instance in extra_apps:
         instance.registry["dbengine"].dispose()
-    with dbengine.begin() as connection:
-        connection.execute(delete(item_tags).where(item_tags.c.item_id > SEEDED_ITEMS))
-        connection.execute(delete(Item).where(Item.id > SEEDED_ITEMS))
-        connection.execute(delete(Tag).where(Tag.name.not_in(TAGS)))

@@ -2,7 +2,7 @@
 
 import contextvars
 
-from {{ cookiecutter.repo_name }} import fanout
+from {{ cookiecutter.repo_name }}.clients import fanout
 
 if "{{ cookiecutter.concurrency }}" == "gevent":
     from gevent.event import Event

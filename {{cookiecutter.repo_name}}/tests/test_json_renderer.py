@@ -5,7 +5,7 @@ import json
 from pyramid.renderers import render
 from pyramid.request import Request
 
-from {{ cookiecutter.repo_name }}.json_renderer import orjson_dumps
+from {{ cookiecutter.repo_name }}.rendering.json_renderer import orjson_dumps
 
 EXAMPLES = [
     {"id": 7, "name": "Item 0007", "price_cents": 1999, "tags": ["red", "big"]},

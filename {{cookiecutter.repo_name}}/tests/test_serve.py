@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from pyramid.paster import get_appsettings
 
-from {{ cookiecutter.repo_name }} import bench, serve
+from {{ cookiecutter.repo_name }}.scripts import bench, serve
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from {{ cookiecutter.repo_name }} import bench, serve
+from {{ cookiecutter.repo_name }}.scripts import bench, serve
 
 from .test_serve import server_environ  # noqa: F401 (fixture)
 

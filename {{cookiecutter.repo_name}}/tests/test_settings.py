@@ -2,12 +2,12 @@
 
 import pytest
 
-from {{ cookiecutter.repo_name }}.security import check_secret
 from {{ cookiecutter.repo_name }}.settings import (
     AppSettings,
     SettingsError,
     settings_from_environment,
 )
+from {{ cookiecutter.repo_name }}.web.security import check_secret
 
 
 def test_environment_overrides_only_when_enabled():

@@ -3,14 +3,13 @@
 import gzip
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from webob import Request
 
-from {{ cookiecutter.repo_name }} import fingerprint
+from {{ cookiecutter.repo_name }}.scripts import fingerprint
 
-PACKAGE_DIR = Path(fingerprint.__file__).parent
+PACKAGE_DIR = fingerprint.PACKAGE_DIR
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 

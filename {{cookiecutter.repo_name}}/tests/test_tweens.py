@@ -14,7 +14,7 @@ ROOT = Path(__file__).parent.parent
 # registered but remove themselves when their setting is off.
 PRODUCTION_TWEENS = [
     # malformed Range headers answered before WebOb can fail on them
-    "{{ cookiecutter.repo_name }}.tweens.invalid_range_tween_factory",
+    "{{ cookiecutter.repo_name }}.web.tweens.invalid_range_tween_factory",
 {%- if cookiecutter.orm == "sqlalchemy" %}
     "pyramid_tm.tm_tween_factory",  # one transaction per request
 {%- endif %}
@@ -60,8 +60,8 @@ def test_production_runs_exactly_the_tweens_it_needs(app_settings):
 def test_testing_adds_server_timing_and_profiling(app):
     names = effective_tweens(app.registry)
     package = "{{ cookiecutter.repo_name }}"
-    assert f"{package}.tweens.server_timing_tween_factory" in names
-    assert f"{package}.profiling.profiling_tween_factory" in names
+    assert f"{package}.web.tweens.server_timing_tween_factory" in names
+    assert f"{package}.web.profiling.profiling_tween_factory" in names
 
 
 def test_debug_toolbar_only_in_development_and_only_in_the_dev_extra():

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from {{ cookiecutter.repo_name }}.upstream import Upstream, UpstreamError
+from {{ cookiecutter.repo_name }}.clients.upstream import Upstream, UpstreamError
 
 from .services import free_port
 

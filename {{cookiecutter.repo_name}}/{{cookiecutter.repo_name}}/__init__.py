@@ -1,38 +1,42 @@
 """{{ cookiecutter.repo_name }}: the WSGI application factory.
 
 ``main()`` is the table of contents: one ``config.include`` per concern, each a
-small module with an ``includeme`` configured from the typed settings.
+package or module with an ``includeme`` configured from the typed settings.
+Infrastructure (``caching``, ``db``, ``web``, ``rendering``, ``clients``) never
+imports the example domain (``catalog``), which ``make remove-example`` deletes.
 """
 
 from pyramid.config import Configurator
 
-from . import pagecache, proxy
+from .caching import pagecache
 from .settings import settings_from_environment
-
-PROJECT_NAME = {{ cookiecutter.project_name | py_string }}
+from .web import proxy
 
 
 def main(global_config, **settings):
     """Build the WSGI application from PasteDeploy settings."""
-    settings = settings_from_environment(settings)
-    with Configurator(settings=settings) as config:
-        config.include(".settings")
-        config.include(".templating")
-        config.include(".json_renderer")
+    return make_app(make_config(settings))
+
+
+def make_config(settings):
+    """The configured (not yet committed) ``Configurator``: tests add to it."""
+    config = Configurator(settings=settings_from_environment(settings))
+    config.include(".settings")
+    config.include(".web.health")  # config.add_health_check, for the parts below
+    config.include(".rendering")
 {%- if cookiecutter.orm == "sqlalchemy" %}
-        config.include(".db")
+    config.include(".db")
 {%- endif %}
-        config.include(".catalog")
-        config.include(".cache")
-        config.include(".scaleout")
-        config.include(".httpcache")
-        config.include(".pagecache")
-        config.include(".staticfiles")
-        config.include(".security")
-        config.include(".tweens")
-        config.include(".profiling")
-        config.include(".routes")
-        config.scan(".views")
-    # Warm pages are answered before Pyramid builds a request (pagecache.py),
-    # keyed on the scheme a TLS-terminating proxy was asked with (proxy.py).
+    config.include(".caching")  # config.add_cache_dataset, etag=, page_cache=
+    config.include(".web")
+    config.include(".routes")
+    config.include(".catalog")  # the example
+    config.scan(".views")
+    return config
+
+
+def make_app(config):
+    """Warm pages are answered before Pyramid builds a request
+    (caching/pagecache.py), keyed on the scheme a TLS-terminating proxy was
+    asked with (web/proxy.py)."""
     return proxy.wrap(pagecache.wrap(config.make_wsgi_app()))

@@ -48,7 +48,6 @@ class AppSettings:
     environment: str
     secret_key: str
     server_timing: bool
-    per_page: int = 50
 
     @property
     def production(self):
@@ -62,14 +61,10 @@ class AppSettings:
                 f"app.environment = {environment!r}: must be one of "
                 + ", ".join(ENVIRONMENTS)
             )
-        per_page = int(settings.get("catalog.per_page", 50))
-        if not 1 <= per_page <= 500:
-            raise SettingsError(f"catalog.per_page = {per_page}: must be 1 to 500")
         return cls(
             environment=environment,
             secret_key=settings.get("secret_key", "").strip(),
             server_timing=asbool(settings.get("server_timing", False)),
-            per_page=per_page,
         )
 
 

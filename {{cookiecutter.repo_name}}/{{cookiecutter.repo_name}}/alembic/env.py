@@ -1,13 +1,16 @@
 """Alembic environment: the database URL comes from the app's settings.
 
-Tests pass their own settings in ``config.attributes["settings"]``.
+Tests pass their own settings in ``config.attributes["settings"]``. Import
+every module that defines models below, so ``alembic revision --autogenerate``
+and ``alembic check`` see their tables.
 """
 
 from alembic import context
 from pyramid.paster import get_appsettings, setup_logging
 
+import {{ cookiecutter.repo_name }}.catalog.models  # noqa: F401 (the example's tables)
+from {{ cookiecutter.repo_name }}.db.base import Base
 from {{ cookiecutter.repo_name }}.db.engine import make_engine
-from {{ cookiecutter.repo_name }}.db.models import Base
 from {{ cookiecutter.repo_name }}.settings import settings_from_environment
 
 config = context.config

@@ -16,7 +16,7 @@
 """
 
 import zope.sqlalchemy
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import sessionmaker
 
 from .engine import DatabaseSettings, make_engine
@@ -52,13 +52,17 @@ def make_read_session_factory(engine):
     return factory
 
 
+def ping(request):
+    """Health check: one round trip to the database the reads go to."""
+    request.dbsession.execute(text("SELECT 1"))
+
+
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
     settings["tm.activate_hook"] = writes_only
     config.include("pyramid_tm")
     config.include("pyramid_retry")
-    config.include(".unavailable")
 
     engine = make_engine(settings)
     replica_url = DatabaseSettings.from_settings(settings).replica_url
@@ -82,7 +86,8 @@ def includeme(config):
         return get_tm_session(session_factory, request.tm, request=request)
 
     config.add_request_method(dbsession, reify=True)
+    config.add_health_check("database", ping)
     config.add_tween(
         "{{ cookiecutter.repo_name }}.db.querystats.db_timing_tween_factory",
-        under="{{ cookiecutter.repo_name }}.tweens.server_timing_tween_factory",
+        under="{{ cookiecutter.repo_name }}.web.tweens.server_timing_tween_factory",
     )

@@ -111,7 +111,7 @@ def _plan(conn, statement, parameters):
 
 def db_timing_tween_factory(handler, registry):
     """Adds ``db;dur=<ms>;desc="<n> queries"`` to ``Server-Timing`` when enabled."""
-    from ..tweens import add_server_timing
+    from ..web.tweens import add_server_timing
 
     if not registry.app_settings.server_timing:
         return handler  # disabled: not in the chain, zero cost per request

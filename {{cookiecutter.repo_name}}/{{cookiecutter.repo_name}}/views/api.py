@@ -9,7 +9,8 @@ keep the default token check (``security.py``).
 from pyramid.httpexceptions import HTTPNotFound, HTTPUnsupportedMediaType
 from pyramid.view import view_config
 
-from .. import catalog, httpcache
+from .. import catalog
+from ..caching import policies
 from ..validation import InvalidInput, parse_id, parse_new_item
 from .listing import item_listing
 
@@ -20,7 +21,7 @@ MAX_BODY_BYTES = 64 * 1024
     route_name="api_items",
     request_method="GET",
     renderer="json",
-    http_cache=httpcache.PUBLIC,
+    http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
     page_cache=True,
 )
@@ -32,7 +33,7 @@ def list_items(request):
     route_name="api_item",
     request_method="GET",
     renderer="json",
-    http_cache=httpcache.PUBLIC,
+    http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
     page_cache=True,
 )
@@ -52,7 +53,7 @@ def get_item(request):
     route_name="api_items",
     request_method="POST",
     renderer="json",
-    http_cache=httpcache.NO_STORE,
+    http_cache=policies.NO_STORE,
     require_csrf=False,
 )
 def create_item(request):

@@ -9,14 +9,13 @@ import logging
 from pyramid.httpexceptions import HTTPClientError
 from pyramid.view import exception_view_config, notfound_view_config
 
-from .. import httpcache
+from ..caching import policies
+from ..rendering import template
 from ..validation import InvalidInput
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = "{{ cookiecutter.repo_name }}:templates/"
-EXT = ".{{ cookiecutter.__template_ext }}"
-ERROR_PAGE = TEMPLATES + "error" + EXT
+ERROR_PAGE = template("error")
 
 
 def _wants_json(request):
@@ -33,7 +32,7 @@ def error_body(request, status, error, heading, message):
     return {"heading": heading, "message": message}
 
 
-@notfound_view_config(renderer=TEMPLATES + "404" + EXT, http_cache=httpcache.NO_STORE)
+@notfound_view_config(renderer=template("404"), http_cache=policies.NO_STORE)
 def not_found(request):
     request.response.status_int = 404
     message = getattr(request.exception, "detail", None) or "Page not found."
@@ -43,13 +42,13 @@ def not_found(request):
     return {"message": message}
 
 
-@exception_view_config(InvalidInput, renderer="json", http_cache=httpcache.NO_STORE)
+@exception_view_config(InvalidInput, renderer="json", http_cache=policies.NO_STORE)
 def invalid_input(request):
     request.response.status_int = 400
     return {"error": "invalid_input", "errors": request.exception.errors}
 
 
-@exception_view_config(HTTPClientError, renderer="json", http_cache=httpcache.NO_STORE)
+@exception_view_config(HTTPClientError, renderer="json", http_cache=policies.NO_STORE)
 def client_error(request):
     """Other 4xx (405, 415, CSRF...): JSON for the API, the plain page elsewhere."""
     if not _wants_json(request):
@@ -59,7 +58,7 @@ def client_error(request):
 
 
 @exception_view_config(
-    UnicodeDecodeError, renderer=ERROR_PAGE, http_cache=httpcache.NO_STORE
+    UnicodeDecodeError, renderer=ERROR_PAGE, http_cache=policies.NO_STORE
 )
 def not_utf8(request):
     """Percent-encoded bytes in the URL, query or form that are not UTF-8."""
@@ -72,7 +71,7 @@ def not_utf8(request):
     )
 
 
-@exception_view_config(Exception, renderer=ERROR_PAGE, http_cache=httpcache.NO_STORE)
+@exception_view_config(Exception, renderer=ERROR_PAGE, http_cache=policies.NO_STORE)
 def server_error(request):
     """A bug: log the traceback, show the client nothing of it.
 

@@ -1,31 +1,35 @@
-"""``/healthz``: liveness plus the state of the database and the cache.
+"""``/healthz``: liveness plus the state of each backend and of the cache.
 
-Both checks run at once (``fanout``): the probe costs the slower of the two
-round trips, not their sum, and a hung backend costs at most ``TIMEOUT``.
+All checks run at once (``fanout``): the probe costs the slowest round trip,
+not their sum, and a hung backend costs at most ``TIMEOUT``. The checks are
+the ones registered with ``config.add_health_check`` (``web/health.py``).
 """
 
 from pyramid.view import view_config
 
-from .. import catalog, fanout, httpcache
+from ..caching import policies
+from ..clients import fanout
 
 TIMEOUT = 2.0  # seconds; below a typical load-balancer probe timeout
 
 
-@view_config(route_name="healthz", renderer="json", http_cache=httpcache.NO_STORE)
+@view_config(route_name="healthz", renderer="json", http_cache=policies.NO_STORE)
 def healthz(request):
-    results = fanout.gather(
-        {
-            "database": lambda: catalog.check(request),
-            "cache": lambda: request.cache.ping(),
-        },
-        timeout=TIMEOUT,
-    )
-    checks = {
-        "database": "ok" if results["database"].ok else "down",
-        # The cache is optional (fail-open): down means degraded, not unhealthy.
-        "cache": "ok" if results["cache"].ok and results["cache"].value else "degraded",
+    calls = {
+        name: (lambda check=check: check(request))
+        for name, check in request.registry.health_checks.items()
     }
-    if checks["database"] != "ok":
+    calls["cache"] = request.cache.ping
+    results = fanout.gather(calls, timeout=TIMEOUT)
+    checks = {
+        name: "ok" if result.ok else "down"
+        for name, result in results.items()
+        if name != "cache"
+    }
+    if "down" in checks.values():
         request.response.status_int = 503
+    # The cache is optional (fail-open): down means degraded, not unhealthy.
+    cache = results["cache"]
+    checks["cache"] = "ok" if cache.ok and cache.value else "degraded"
     status = "ok" if all(state == "ok" for state in checks.values()) else "degraded"
     return {"status": status, "checks": checks}

@@ -8,7 +8,7 @@ def item_listing(request):
     """``?page=N[&after=ID]`` of the items, through the server-side cache."""
     page = parse_page(request.GET.get("page"))
     after = parse_after(request.GET.get("after"))
-    per_page = request.app_settings.per_page
+    per_page = request.registry.catalog_per_page
     return request.cache.get_or_create(
         catalog.DATASET,
         f"page:{page}:{after}:{per_page}",

@@ -3,18 +3,17 @@
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
-from .. import catalog, httpcache
+from .. import catalog
+from ..caching import policies
+from ..rendering import template
 from ..validation import parse_id
 from .listing import item_listing
-
-TEMPLATES = "{{ cookiecutter.repo_name }}:templates/"
-EXT = ".{{ cookiecutter.__template_ext }}"
 
 
 @view_config(
     route_name="home",
-    renderer=TEMPLATES + "home" + EXT,
-    http_cache=httpcache.PUBLIC,
+    renderer=template("home"),
+    http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
     page_cache=True,
 )
@@ -27,8 +26,8 @@ def home(request):
 
 @view_config(
     route_name="items",
-    renderer=TEMPLATES + "items" + EXT,
-    http_cache=httpcache.PUBLIC,
+    renderer=template("items"),
+    http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
     page_cache=True,
 )
@@ -41,8 +40,8 @@ def items(request):
 
 @view_config(
     route_name="item",
-    renderer=TEMPLATES + "item" + EXT,
-    http_cache=httpcache.PUBLIC,
+    renderer=template("item"),
+    http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
     page_cache=True,
 )

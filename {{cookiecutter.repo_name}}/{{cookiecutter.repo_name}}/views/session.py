@@ -13,7 +13,7 @@ shared cache may store them.
 from pyramid.csrf import get_csrf_token
 from pyramid.view import view_config
 
-from .. import httpcache
+from ..caching import policies
 from ..validation import InvalidInput
 
 MAX_NOTE = 200
@@ -31,7 +31,7 @@ def _state(request):
     route_name="session",
     request_method="GET",
     renderer="json",
-    http_cache=httpcache.NO_STORE,
+    http_cache=policies.NO_STORE,
 )
 def show_session(request):
     request.session["visits"] = request.session.get("visits", 0) + 1
@@ -42,7 +42,7 @@ def show_session(request):
     route_name="session",
     request_method="POST",
     renderer="json",
-    http_cache=httpcache.NO_STORE,
+    http_cache=policies.NO_STORE,
 )
 def update_session(request):
     note = request.POST.get("note", "").strip()

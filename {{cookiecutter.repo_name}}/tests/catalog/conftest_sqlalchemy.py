@@ -1,0 +1,32 @@
+"""Fixtures of the example's tests: the catalog seeded once, writes deleted.
+
+``make remove-example`` deletes this folder with the rest of the example.
+"""
+
+import pytest
+import transaction
+from sqlalchemy import delete
+
+from {{ cookiecutter.repo_name }}.catalog.models import Item, Tag, item_tags
+from {{ cookiecutter.repo_name }}.catalog.sample import TAGS
+from {{ cookiecutter.repo_name }}.catalog.seed import seed
+from {{ cookiecutter.repo_name }}.db import get_tm_session
+
+SEEDED_ITEMS = 120
+
+
+@pytest.fixture(scope="session", autouse=True)
+def seeded(app, dbengine):
+    tm = transaction.TransactionManager(explicit=True)
+    with tm:
+        seed(get_tm_session(app.registry["dbsession_factory"], tm), SEEDED_ITEMS)
+
+
+@pytest.fixture
+def committing_app(committing_app, dbengine):
+    """The core fixture, then the example's rows a test added are deleted."""
+    yield committing_app
+    with dbengine.begin() as connection:
+        connection.execute(delete(item_tags).where(item_tags.c.item_id > SEEDED_ITEMS))
+        connection.execute(delete(Item).where(Item.id > SEEDED_ITEMS))
+        connection.execute(delete(Tag).where(Tag.name.not_in(TAGS)))

@@ -1,0 +1,72 @@
+"""What every shared cache (Redis, Memcached) must do, checked by each one's tests."""
+
+import uuid
+
+from {{ cookiecutter.repo_name }}.caching.store import cache_from_settings
+
+# The bound documented in cache.py is 2 * cache.timeout per failing call; the
+# rest is the request's own time on a busy CI (redis-py's own defaults would
+# stall >= 4 s).
+TIMEOUT = 0.2
+BOUND = 2 * TIMEOUT + 1.5
+# Bytes another program (or an older release) may have left under a key.
+GARBAGE = (b"\x80\x04garbage", b'{"ct": 1e12, "v": 2}|\x80not json', b"|")
+NEW_ITEM = {"name": "Shared", "price_cents": 5, "category_id": 1}
+
+
+def settings_for(url, **extra):
+    """Settings for a cache at ``url``, in a namespace of its own."""
+    return {
+        "cache.url": url,
+        "cache.namespace": f"test-{uuid.uuid4().hex[:8]}",
+        "cache.timeout": str(TIMEOUT),
+        **extra,
+    }
+
+
+def make_cache(settings):
+    return cache_from_settings(settings, settings["cache.namespace"])
+
+
+def assert_created_once(cache):
+    """Repeated reads of one key: the first creates the value, the others hit."""
+    calls = []
+    for _ in range(3):
+        assert cache.get_or_create("items", "k", lambda: calls.append(1) or [1]) == [1]
+    assert len(calls) == 1
+
+
+def assert_corrupt_entries_are_regenerated(cache, store_raw):
+    """Each undecodable entry is a miss, regenerated once; the breaker stays closed.
+
+    ``store_raw(key, data)`` writes bytes under a backend key, bypassing the
+    cache. Returns that key, holding the regenerated entry.
+    """
+    key = cache.region.key_mangler(cache.key("items", "k"))
+    calls = []
+
+    def regenerate():
+        calls.append(1)
+        return [1]
+
+    for garbage in GARBAGE:
+        store_raw(key, garbage)
+        assert cache.get_or_create("items", "k", regenerate) == [1]
+        assert cache.healthy
+    assert len(calls) == len(GARBAGE)  # once per corrupt entry
+    return key
+
+
+def assert_two_app_instances_share_writes(committing_app, settings):
+    """A write through one app instance is read by another at once (no wait)."""
+    writer, reader = committing_app(**settings), committing_app(**settings)
+    before = reader.get("/api/items?page=3").json["items"]
+    assert reader.get("/api/items?page=3").json["items"] == before  # cached
+
+    created = writer.post_json("/api/items", NEW_ITEM).json
+
+    after = reader.get("/api/items?page=3").json["items"]
+    assert [item["id"] for item in after] == [item["id"] for item in before] + [
+        created["id"]
+    ]
+    assert reader.get(f"/api/items/{created['id']}").json["name"] == "Shared"

@@ -1,0 +1,307 @@
+"""The cache service with any backend: hits, generations, fragments, failing open.
+
+Server-specific behaviour (sharing between processes, a server stopped in the
+middle of a run) is in ``test_cache_redis.py`` / ``test_cache_memcached.py``.
+"""
+
+import logging
+import sys
+import time
+
+import pytest
+from dogpile.cache import make_region
+from dogpile.cache.api import NO_VALUE, CacheBackend, CantDeserializeException
+from markupsafe import Markup
+from pyramid.scripting import prepare
+
+from {{ cookiecutter.repo_name }}.caching.backends import backend_from_url, deserialize, serialize
+from {{ cookiecutter.repo_name }}.caching.failopen import (
+    CircuitBreaker,
+    FailOpen,
+    FailOpenMutex,
+    well_formed,
+)
+from {{ cookiecutter.repo_name }}.caching.request import RequestCache
+from {{ cookiecutter.repo_name }}.caching.store import Cache, cache_from_settings
+
+FRAGMENT = {
+    "pt": "item_row.pt",
+    "jinja2": "item_row.jinja2",
+    "mako": "item_row#item_row.mako",
+}["{{ cookiecutter.__template_ext }}"]
+ITEM = {"id": 1, "name": "Teapot", "category": {"id": 2, "name": "Kitchen"}, "tags": []}
+
+
+class BrokenBackend(CacheBackend):
+    """A backend whose server is gone: every call raises, like a refused socket."""
+
+    def __init__(self, arguments=None):
+        self.calls = 0
+
+    def _fail(self, *args):
+        self.calls += 1
+        raise ConnectionRefusedError("cache server down")
+
+    get = get_multi = set = set_multi = delete = delete_multi = _fail
+    get_serialized = get_serialized_multi = _fail
+    set_serialized = set_serialized_multi = _fail
+    get_mutex = _fail
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def memory(**settings):
+    return cache_from_settings(
+        {"cache.url": "memory://", "cache.quiet": "1", **settings}, "t"
+    )
+
+
+@pytest.fixture
+def memory_cache():
+    return memory()
+
+
+@pytest.fixture
+def broken_cache():
+    """A memory cache whose backend is broken, with a clock the test moves."""
+    cache = memory(**{"cache.retry_after": "5"})
+    working = cache.region.backend.proxied
+    cache.region.backend.proxied = BrokenBackend()
+    cache.breaker.clock = FakeClock()
+    cache.working_backend = working
+    return cache
+
+
+def test_get_or_create_hits_after_the_first_call(memory_cache):
+    calls = []
+    for _ in range(3):
+        value = memory_cache.get_or_create("items", "k", lambda: calls.append(1) or 42)
+    assert value == 42
+    assert len(calls) == 1
+
+
+def test_entries_expire(memory_cache):
+    cache = memory(**{"cache.expiration_time": "1"})
+    assert cache.get_or_create("items", "k", lambda: "old") == "old"
+    time.sleep(1.1)
+    assert cache.get_or_create("items", "k", lambda: "new") == "new"
+
+
+def test_bump_invalidates_the_dataset_only(memory_cache):
+    memory_cache.get_or_create("items", "k", lambda: "old")
+    memory_cache.get_or_create("other", "k", lambda: "kept")
+    memory_cache.bump("items")
+    assert memory_cache.get_or_create("items", "k", lambda: "new") == "new"
+    assert memory_cache.get_or_create("other", "k", lambda: "regenerated") == "kept"
+
+
+def test_memory_cache_is_bounded():
+    cache = memory(**{"cache.memory_size": "10"})
+    for number in range(50):
+        cache.get_or_create("items", str(number), lambda number=number: number)
+    assert len(cache.region.backend.proxied._cache) <= 10
+
+
+def test_memory_backend_says_it_is_per_process(caplog):
+    with caplog.at_level(logging.INFO, logger="{{ cookiecutter.repo_name }}.caching.store"):
+        cache_from_settings({"cache.url": "memory://"}, "t")
+    assert "per process" in caplog.text
+
+
+def test_broken_backend_fails_open_with_one_warning(broken_cache, caplog):
+    results = [
+        broken_cache.get_or_create("items", "k", lambda: "fresh") for _ in range(20)
+    ]
+    assert results == ["fresh"] * 20
+    assert not broken_cache.healthy
+    assert broken_cache.region.backend.proxied.calls == 1  # then skipped
+    warnings = [r for r in caplog.records if "cache backend failed" in r.message]
+    assert len(warnings) == 1
+
+
+def test_breaker_probes_once_per_interval_and_recovers(broken_cache, caplog):
+    broken = broken_cache.region.backend.proxied
+    broken_cache.get_or_create("items", "k", lambda: 1)
+    broken_cache.breaker.clock.now += 5
+    for _ in range(10):
+        broken_cache.get_or_create("items", "k", lambda: 1)
+    assert broken.calls == 2  # one probe in the second interval, failed
+    assert len([r for r in caplog.records if "failed" in r.message]) == 2
+    broken_cache.region.backend.proxied = broken_cache.working_backend
+    broken_cache.breaker.clock.now += 5
+    assert broken_cache.get_or_create("items", "k", lambda: "cached") == "cached"
+    assert broken_cache.healthy
+    assert broken_cache.get_or_create("items", "k", lambda: "again") == "cached"
+    assert "caching resumed" in caplog.text
+
+
+def test_failed_calls_return_misses(broken_cache):
+    fail_open = broken_cache.region.backend
+    breaker = broken_cache.breaker
+    assert fail_open.get("k") is NO_VALUE
+    breaker.clock.now += 5
+    assert fail_open.get_multi(["a", "b"]) == [NO_VALUE, NO_VALUE]
+    breaker.clock.now += 5
+    assert fail_open.get_serialized_multi(["a", "b"]) == [NO_VALUE, NO_VALUE]
+    breaker.clock.now += 5
+    assert fail_open.get_mutex("k") is None
+    breaker.clock.now += 5
+    fail_open.delete_multi(["a"])
+    assert not breaker.healthy
+
+
+def test_partial_failure_degrades_health_without_skipping_the_backend(caplog):
+    breaker = CircuitBreaker(retry_after=5, clock=FakeClock())
+    breaker.report(OSError("one server of the pool"))
+    breaker.report(OSError("one server of the pool"))
+    assert breaker.allow()
+    assert not breaker.healthy
+    assert caplog.text.count("partly degraded") == 1
+    breaker.clock.now += 5
+    assert breaker.healthy
+
+
+class BrokenLock:
+    def acquire(self, wait=True):
+        raise ConnectionRefusedError("lock server down")
+
+    release = acquire
+
+    def locked(self):
+        raise ConnectionRefusedError("lock server down")
+
+
+def test_a_lock_on_a_dead_server_lets_the_creator_run():
+    breaker = CircuitBreaker(retry_after=5, clock=FakeClock())
+    mutex = FailOpenMutex(BrokenLock(), breaker)
+    assert mutex.acquire(False) is True
+    assert not breaker.healthy
+    assert mutex.acquire(False) is True  # skipped while the breaker is open
+    mutex.release()
+    assert mutex.locked() is False
+    breaker.clock.now += 5
+    mutex.release()
+    assert mutex.locked() is False
+
+
+def test_undecodable_entries_are_misses():
+    with pytest.raises(CantDeserializeException):
+        deserialize(b"\x80\x04 pickled by an older release")
+    assert deserialize(b'{"a": [1, 2]}') == {"a": [1, 2]}
+    assert not well_formed(b"no metadata")
+    assert not well_formed(b"{not json|1")
+    assert not well_formed("text")
+    assert well_formed(b'{"ct": 1.0, "v": 2}|1')
+
+
+def test_corrupt_serialized_entries_are_regenerated():
+    """A byte backend (as Redis and Memcached are) holding garbage: misses."""
+    cache = Cache(
+        make_region(serializer=serialize, deserializer=deserialize).configure(
+            "dogpile.cache.memory", wrap=[FailOpen(CircuitBreaker(retry_after=5))]
+        ),
+        CircuitBreaker(retry_after=5),
+        "t",
+    )
+    cache.get_or_create("items", "k", lambda: "cached")
+    stored = cache.region.backend.proxied._cache
+    for garbage in (b"\x80\x04pickle", b"no frame", b'{"ct": 1e12, "v": 2}|\x80'):
+        for key in list(stored):
+            if not key.endswith(":gen:items"):
+                stored[key] = garbage
+        assert cache.get_or_create("items", "k", lambda: "fresh") == "fresh"
+    fail_open = cache.region.backend
+    assert fail_open.get_serialized_multi(list(stored)) == [
+        stored[key] for key in stored
+    ]
+
+
+def test_unknown_scheme_is_a_clear_error():
+    with pytest.raises(ValueError, match="scheme must be"):
+        backend_from_url(
+            "redsi://x", expiration_time=1, memory_size=1, timeout=1, breaker=None
+        )
+
+
+@pytest.mark.parametrize(
+    ("url", "extra"), [("redis://x", "redis"), ("memcached://x", "memcached")]
+)
+def test_backend_without_its_client_library_names_the_extra(monkeypatch, url, extra):
+    """Every backend's module ships; the client library comes with an extra."""
+    library = {"redis": "redis", "memcached": "pymemcache"}[extra]
+    monkeypatch.setitem(sys.modules, library, None)  # as if not installed
+    with pytest.raises(ValueError, match=rf"pip install -e '\.\[{extra}\]'"):
+        backend_from_url(url, expiration_time=1, memory_size=1, timeout=1, breaker=None)
+
+
+@pytest.mark.parametrize(
+    ("url", "keeps_data"), [("memory://", True), ("none://", False)]
+)
+def test_in_process_backends_are_not_shared(url, keeps_data):
+    cache = cache_from_settings({"cache.url": url, "cache.quiet": "true"}, "t")
+    assert (cache.shared, cache.in_process, cache.keeps_data) == (
+        False,
+        True,
+        keeps_data,
+    )
+
+
+def test_healthz_reports_a_degraded_cache(testapp, app, monkeypatch):
+    breaker = CircuitBreaker(retry_after=60)
+    breaker.failed(ConnectionRefusedError("down"))
+    monkeypatch.setattr(app.registry.cache, "breaker", breaker)
+    body = testapp.get("/healthz", status=200).json
+    assert body["checks"]["cache"] == "degraded"
+    assert body["status"] == "degraded"
+
+
+# -- rendered fragments ----------------------------------------------------------
+
+
+@pytest.fixture
+def fragment_request(app):
+    env = prepare(registry=app.registry)
+    yield env["request"]
+    env["closer"]()
+
+
+def test_fragment_is_rendered_once_per_key_and_version(fragment_request):
+    cache = RequestCache(memory(), fragment_request)
+    first = cache.fragment("items", FRAGMENT, 1, item=ITEM)
+    assert isinstance(first, Markup)
+    assert ">Teapot</a>" in first and "Kitchen" in first
+    renamed = {**ITEM, "name": "Kettle"}
+    assert cache.fragment("items", FRAGMENT, 1, item=renamed) == first
+    cache.bump("items")
+    assert ">Kettle</a>" in cache.fragment("items", FRAGMENT, 1, item=renamed)
+
+
+def test_home_page_inserts_cached_rows_unescaped(testapp):
+    for _ in range(2):  # a miss, then a hit
+        page = testapp.get("/", status=200).text
+        assert '<li class="item"><a href="http://example.com/items/' in page
+        assert "&lt;li" not in page
+
+
+# -- invalidation after a committed write --------------------------------------
+
+NEW_ITEM = {"name": "Fresh teapot", "price_cents": 999, "category_id": 2}
+
+
+def test_post_invalidates_lists_pages_and_home(committing_app):
+    client = committing_app()
+    before = client.get("/api/items?page=3").json
+    home = client.get("/").text
+    assert "Fresh teapot" not in home
+    created = client.post_json("/api/items", NEW_ITEM, status=201).json
+    after = client.get("/api/items?page=3").json
+    assert len(after["items"]) == len(before["items"]) + 1
+    assert after["items"][-1]["id"] == created["id"]
+    assert "Fresh teapot" in client.get("/").text
+    assert client.get(f"/api/items/{created['id']}").json["name"] == "Fresh teapot"

@@ -1,0 +1,435 @@
+"""Rendered-page cache: a warm public page is answered before Pyramid runs."""
+
+import uuid
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import pytest
+from pyramid.config import Configurator
+from pyramid.events import NewRequest
+from pyramid.exceptions import ConfigurationError
+from pyramid.request import Request, apply_request_extensions
+from pyramid.response import Response
+
+from {{ cookiecutter.repo_name }} import catalog
+from {{ cookiecutter.repo_name }}.caching import conditional, datasets, pagecache
+from {{ cookiecutter.repo_name }}.caching.store import cache_from_settings
+
+from . import test_httpcache
+
+# The same counting fixtures as the HTTP caching tests.
+probe = test_httpcache.probe
+version_queries = test_httpcache.version_queries
+
+PAGES = ["/", "/items", "/items?page=2", "/items/7", "/api/items", "/api/items/7"]
+NEW_ITEM = {"name": "Teapot", "price_cents": 1999, "category_id": 2, "tags": []}
+# Set by the server per response: never compared between a miss and a hit.
+PER_RESPONSE = {"Date", "Expires", "Server-Timing"}
+
+
+@pytest.fixture
+def keeps_data(app, monkeypatch):
+    """A cache that keeps pages; with ``none://``, a memory cache for the test.
+
+    ``cache.url`` is a setting: the page cache ships, and is tested, in every
+    project, whatever backend it was generated with.
+    """
+    if app.registry.cache.keeps_data:
+        return
+    settings = {"cache.url": "memory://", "cache.quiet": "true"}
+    memory = cache_from_settings(settings, f"test-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setattr(app.registry, "cache", memory)
+    monkeypatch.setattr(app.registry.page_cache, "cache", memory)
+
+
+@pytest.fixture
+def requests_seen(app):
+    """How many requests reached Pyramid (a page-cache hit never does)."""
+    seen = []
+
+    def count(event):
+        seen.append(event.request.path_qs)
+
+    app.registry.registerHandler(count, (NewRequest,))
+    yield seen
+    app.registry.unregisterHandler(count, (NewRequest,))
+
+
+@pytest.fixture
+def reused_versions(app, monkeypatch):
+    """Production's reuse of a data version (``httpcache.version_ttl``), here 60 s.
+
+    testing.ini sets 0 (ask every time), which with the memory cache sends
+    every request to Pyramid for the version query.
+    """
+    monkeypatch.setattr(app.registry.http_versions, "version_ttl", 60)
+
+
+def comparable(headers):
+    return {name: value for name, value in headers.items() if name not in PER_RESPONSE}
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_warm_page_is_served_without_view_template_or_query(
+    testapp, probe, version_queries, url, keeps_data
+):
+    first = testapp.get(url)
+    probe.renders = probe.queries = 0
+
+    again = testapp.get(url)
+
+    assert (probe.renders, probe.queries) == (0, version_queries)
+    assert again.body == first.body
+    assert comparable(again.headers) == comparable(first.headers)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_warm_page_never_enters_pyramid(
+    testapp, probe, requests_seen, reused_versions, url, keeps_data
+):
+    first = testapp.get(url)
+    probe.queries = 0
+
+    again = testapp.get(url)
+
+    assert requests_seen == [url]  # the first request only
+    assert probe.queries == 0
+    assert again.body == first.body
+    assert comparable(again.headers) == comparable(first.headers)
+    assert again.headers["Server-Timing"] == 'page;desc="stored"'
+
+
+def test_a_hit_gets_a_fresh_expires_header(testapp, reused_versions, keeps_data):
+    testapp.get("/items")
+
+    hit = testapp.get("/items")
+
+    expires = parsedate_to_datetime(hit.headers["Expires"])
+    ahead = (expires - datetime.now(timezone.utc)).total_seconds()
+    assert 55 <= ahead <= 61  # max-age=60 from now, not from when it was stored
+
+
+def test_if_none_match_gets_its_304_before_pyramid(
+    testapp, requests_seen, reused_versions, keeps_data
+):
+    etag = testapp.get("/items").headers["ETag"]
+
+    response = testapp.get("/items", headers={"If-None-Match": etag}, status=304)
+    other = testapp.get("/items", headers={"If-None-Match": 'W/"other"'})
+
+    assert requests_seen == ["/items"]
+    assert response.body == b""
+    assert response.headers["ETag"] == etag
+    assert response.headers["Cache-Control"] == "max-age=60, public"
+    assert "Content-Type" not in response.headers
+    assert other.status_int == 200 and other.headers["ETag"] == etag
+
+
+def test_if_modified_since_alone_is_decided_by_pyramid(
+    testapp, requests_seen, reused_versions, keeps_data
+):
+    testapp.get("/items")
+
+    testapp.get(
+        "/items", headers={"If-Modified-Since": "Sat, 01 Jan 2000 10:00:00 GMT"}
+    )
+
+    assert requests_seen == ["/items", "/items"]
+
+
+def test_head_is_served_from_the_stored_page(
+    testapp, probe, requests_seen, reused_versions, keeps_data
+):
+    body = testapp.get("/items").body
+    probe.renders = 0
+
+    response = testapp.head("/items")
+
+    assert (probe.renders, requests_seen) == (0, ["/items"])
+    assert response.body == b""
+    assert response.headers["Content-Length"] == str(len(body))
+
+
+def test_key_varies_by_query_string_and_host(testapp, probe):
+    page_one = testapp.get("/items?page=1").text
+    page_two = testapp.get("/items?page=2").text
+    other_host = testapp.get("/items?page=2", extra_environ={"HTTP_HOST": "b.example"})
+
+    assert page_one != page_two
+    assert probe.renders == 3  # each is its own entry
+    assert "http://b.example/" in other_host.text
+    assert "http://example.com/" not in other_host.text
+
+
+@pytest.mark.usefixtures("keeps_data")
+@pytest.mark.parametrize("version_ttl", [0, 60])
+def test_a_write_retires_the_stored_pages(
+    testapp, probe, app, monkeypatch, version_ttl
+):
+    monkeypatch.setattr(app.registry.http_versions, "version_ttl", version_ttl)
+    assert "Teapot" not in testapp.get("/").text
+    testapp.get("/api/items?page=1")
+    probe.renders = 0
+
+    testapp.post_json("/api/items", NEW_ITEM, status=201)
+    probe.renders = 0
+
+    assert "Teapot" in testapp.get("/").text  # this process's write: at once
+    assert probe.renders > 0
+    probe.renders = 0
+    testapp.get("/api/items?page=1")
+    assert probe.renders == 1
+
+
+def test_another_process_sees_a_write_once_its_version_ages(app, committing_app):
+    if not app.registry.http_versions.cache_is_shared:
+        pytest.skip("a per-process cache: other processes' writes come from the db")
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    reader = committing_app(
+        **{"cache.namespace": namespace, "httpcache.version_ttl": "60"}
+    )
+    writer = committing_app(**{"cache.namespace": namespace})
+    cache = reader.app.registry.cache
+
+    def last_page_ids():  # the seeded items end on page 3; a new one joins them
+        return [item["id"] for item in reader.get("/api/items?page=3").json["items"]]
+
+    before = last_page_ids()
+    created = writer.post_json("/api/items", NEW_ITEM, status=201).json
+
+    # Within version_ttl the reader may reuse its page (the documented trade-off).
+    assert last_page_ids() == before
+    cache.clock = lambda: 10**9  # version_ttl later
+    assert last_page_ids() == [*before, created["id"]]
+
+
+def test_errors_are_never_stored(testapp, probe):
+    testapp.get("/items/999999", status=404)
+    testapp.get("/items/999999", status=404)
+
+    assert probe.renders == 2  # the 404 page, rendered both times
+
+
+@pytest.mark.usefixtures("keeps_data")
+def test_a_corrupt_or_expired_entry_is_a_miss(testapp, app, probe):
+    key = "page:http://example.com/items?"
+    testapp.get("/items")
+    app.registry.cache.set(key, ["not", "an", "entry"])
+    probe.renders = 0
+
+    assert testapp.get("/items").status_int == 200
+    assert probe.renders == 1
+    cache = app.registry.cache
+    expired = pagecache.decode(cache.get(key))._replace(expires_at=0)
+    cache.set(key, pagecache.encode(expired, cache.in_process))
+    app.registry.page_cache.local.clear()
+
+    assert testapp.get("/items").status_int == 200
+    assert probe.renders == 2
+
+
+def test_urls_of_no_page_cached_route_cost_no_cache_call(
+    app, testapp, monkeypatch, keeps_data
+):
+    cache, peeked = app.registry.cache, []
+
+    def peek(datasets, key):
+        peeked.append(key)
+        return {}, None
+
+    monkeypatch.setattr(cache, "peek", peek)
+    for url in ["/healthz", "/session", "/static/missing.css", "/no/such/page"]:
+        testapp.get(url, status="*")
+
+    assert peeked == []
+    testapp.get("/items?page=2")
+    assert peeked == ["page:http://example.com/items?page=2"]
+    not_utf8 = {"PATH_INFO": "/items/\xff"}  # WSGI: bytes as latin-1
+    routes = app.registry.page_cache.routes
+    assert not pagecache.may_be_stored(not_utf8, routes)  # Pyramid's 400
+
+
+def test_a_cache_that_keeps_nothing_renders_every_time(app, testapp, probe):
+    if app.registry.cache.keeps_data:
+        pytest.skip(f"{app.registry.settings['cache.url']} keeps pages")
+    testapp.get("/items")
+    testapp.get("/items")
+
+    assert probe.renders == 2
+
+
+# -- what is stored ---------------------------------------------------------------
+
+
+def _request(method="GET"):
+    return Request.blank("/page", method=method)
+
+
+def _page(**headers):
+    response = Response(body=b"<p>page</p>", content_type="text/html")
+    response.headers.update(headers)
+    return response
+
+
+@pytest.mark.parametrize(
+    "request_, response",
+    [
+        pytest.param(_request("POST"), _page(), id="POST"),
+        pytest.param(_request(), Response(status=203), id="non-200"),
+        pytest.param(_request(), _page(**{"Set-Cookie": "a=b"}), id="sets-cookie"),
+        pytest.param(_request(), _page(**{"Vary": "Accept"}), id="vary"),
+        pytest.param(_request(), _page(**{"Cache-Control": "private"}), id="private"),
+        pytest.param(_request(), _page(**{"Cache-Control": "no-store"}), id="no-store"),
+    ],
+)
+def test_private_or_unusual_responses_are_not_storable(request_, response):
+    assert not pagecache.storable(request_, response)
+
+
+def test_a_page_that_read_the_session_is_not_storable():
+    request = _request()
+    request.__dict__["session"] = {}  # what the reified property leaves behind
+
+    assert not pagecache.storable(request, _page())
+    assert pagecache.storable(_request(), _page())
+
+
+FINISHED = [
+    ("Content-Type", "text/html; charset=UTF-8"),
+    ("Content-Length", "4"),
+    ("ETag", 'W/"v1"'),
+    ("Cache-Control", "max-age=60, public"),
+    ("Expires", "Wed, 25 Nov 2026 10:00:00 GMT"),
+    ("Server-Timing", "app;dur=3.0"),
+    ("X-Frame-Options", "DENY"),
+]
+
+
+def test_an_entry_keeps_the_final_headers_but_the_per_response_ones():
+    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, b"page", 300)
+
+    assert entry.headers == (
+        ("Content-Type", "text/html; charset=UTF-8"),
+        ("Content-Length", "4"),
+        ("ETag", 'W/"v1"'),
+        ("Cache-Control", "max-age=60, public"),
+        ("X-Frame-Options", "DENY"),
+    )
+    assert (entry.dataset, entry.tag, entry.max_age, entry.body) == (
+        "items",
+        "v1",
+        60,
+        b"page",
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "extra"),
+    [
+        pytest.param("404 Not Found", [], id="non-200"),
+        pytest.param("200 OK", [("Set-Cookie", "a=b")], id="cookie-set-later"),
+        pytest.param("200 OK", [("Vary", "Cookie")], id="vary-added-later"),
+        pytest.param("200 OK", [("Cache-Control", "private")], id="made-private"),
+        pytest.param("200 OK", [("ETag", 'W/"other"')], id="replaced-response"),
+    ],
+)
+def test_a_finished_response_changed_after_the_view_is_not_kept(status, extra):
+    names = {name for name, _ in extra}
+    headers = [header for header in FINISHED if header[0] not in names] + extra
+
+    assert pagecache.entry_from(("items", "v1"), status, headers, b"x", 300) is None
+
+
+@pytest.mark.parametrize("in_process", [True, False])
+@pytest.mark.parametrize("body", [b"<p>page</p>", '{"a":"\u00e9"}'.encode()])
+def test_entries_round_trip(in_process, body):
+    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, body, 300)
+
+    assert pagecache.decode(pagecache.encode(entry, in_process)) == entry
+
+
+def test_binary_body_is_not_stored_in_a_byte_backend():
+    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, b"\xff", 300)
+
+    assert pagecache.encode(entry, in_process=False) is None
+
+
+@pytest.mark.parametrize("value", [None, "page", [1, 2], ["a", "b", 0, None, 5, "x"]])
+def test_anything_else_in_the_cache_is_not_an_entry(value):
+    assert pagecache.decode(value) is None
+
+
+def test_key_is_the_full_url():
+    environ = {
+        "wsgi.url_scheme": "https",
+        "SERVER_NAME": "internal",
+        "SERVER_PORT": "8080",
+        "SCRIPT_NAME": "/shop",
+        "PATH_INFO": "/items",
+        "QUERY_STRING": "page=2",
+    }
+    assert pagecache.page_key(environ) == "page:https://internal:8080/shop/items?page=2"
+    environ["HTTP_HOST"] = "example.com"
+    assert pagecache.page_key(environ) == "page:https://example.com/shop/items?page=2"
+
+
+def test_page_cache_needs_the_etag_option():
+    with Configurator() as config:
+        config.add_view_deriver(conditional.conditional_view)
+        config.include(pagecache)
+        config.add_view(lambda request: Response(), name="x", page_cache=True)
+        with pytest.raises(ConfigurationError, match="page_cache=True needs etag"):
+            config.commit()
+
+
+# -- the per-process version (memory cache) -----------------------------------
+
+
+@pytest.fixture
+def blank_request(app, request):
+    environ = {}
+    if "dbengine" in app.registry:  # a session in the test's rolled-back transaction
+        environ["app.dbsession"] = request.getfixturevalue("dbsession")
+    request = Request.blank("/", environ=environ)
+    request.registry = app.registry
+    apply_request_extensions(request)
+    return request
+
+
+def _catalog_queries(app, probe, versions, request):
+    probe.queries = 0
+    tag = versions.current(request, catalog.DATASET)
+    del request.__dict__["cache"]  # the next "request" starts afresh
+    return tag, probe.queries
+
+
+def test_version_is_reused_briefly_until_this_process_writes(
+    app, probe, blank_request, version_queries, keeps_data
+):
+    if version_queries == 0:
+        pytest.skip("versions come from the shared cache or memory: no query")
+    versions = datasets.Versions("r", cache_is_shared=False, version_ttl=60)
+
+    first, queries = _catalog_queries(app, probe, versions, blank_request)
+    assert queries == 1
+    again, queries = _catalog_queries(app, probe, versions, blank_request)
+    assert (again, queries) == (first, 0)
+
+    blank_request.cache.bump(catalog.DATASET)  # this process wrote
+    del blank_request.__dict__["cache"]
+    _, queries = _catalog_queries(app, probe, versions, blank_request)
+    assert queries == 1
+
+
+def test_another_workers_write_drops_this_process_data(app, blank_request):
+    versions = datasets.Versions("r", cache_is_shared=False, version_ttl=0)
+    versions.current(blank_request, catalog.DATASET)
+    generation = blank_request.cache.generation(catalog.DATASET)
+    # What this process saw last, as if another worker changed the data since.
+    versions._seen[catalog.DATASET] = versions._seen[catalog.DATASET]._replace(
+        tag="older"
+    )
+
+    versions.current(blank_request, catalog.DATASET)
+
+    assert blank_request.cache.generation(catalog.DATASET) != generation

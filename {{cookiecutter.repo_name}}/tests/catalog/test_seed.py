@@ -1,0 +1,37 @@
+"""The seed command: batches, idempotence and its command line."""
+
+from sqlalchemy import func, select
+
+from {{ cookiecutter.repo_name }}.catalog.models import Category, Item
+from {{ cookiecutter.repo_name }}.catalog.sample import CATEGORIES
+from {{ cookiecutter.repo_name }}.catalog.seed import seed
+from {{ cookiecutter.repo_name }}.scripts import seed as seed_script
+
+from .conftest import SEEDED_ITEMS
+
+
+def count(dbsession, model):
+    return dbsession.scalar(select(func.count()).select_from(model))
+
+
+def test_seed_is_idempotent_and_tops_up(dbsession):
+    assert seed(dbsession, SEEDED_ITEMS) == 0
+    assert seed(dbsession, SEEDED_ITEMS + 30) == 30
+    assert count(dbsession, Item) == SEEDED_ITEMS + 30
+    assert seed(dbsession, SEEDED_ITEMS + 30) == 0
+    assert count(dbsession, Category) == len(CATEGORIES)
+
+
+def test_seed_command_line(app_settings, tmp_path, capsys, dbengine):
+    ini = tmp_path / "seed.ini"
+    ini.write_text(
+        "[app:main]\n"
+        "use = call:{{ cookiecutter.repo_name }}:main\n"
+        "app.environment = testing\n"
+        "cache.url = none://\n"
+        f"sqlalchemy.url = {app_settings['sqlalchemy.url']}\n",
+        encoding="utf-8",
+    )
+    assert seed_script.main([str(ini), "--items", str(SEEDED_ITEMS)]) == 0
+    assert "added 0 items" in capsys.readouterr().out
+    assert seed_script.main([str(ini), "--items", "-1"]) == 2

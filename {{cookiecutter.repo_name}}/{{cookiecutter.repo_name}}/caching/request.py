@@ -1,0 +1,90 @@
+"""``request.cache``: the app's cache for one request, and cached fragments."""
+
+import hashlib
+
+from markupsafe import Markup
+from pyramid.renderers import render
+
+from ..rendering import TEMPLATES
+
+
+class RequestCache:
+    """``request.cache``: the app's cache, reading each generation once per request.
+
+    One request then sees one consistent version of a data set, and a page with
+    many cached fragments pays one generation lookup, not one per fragment.
+    """
+
+    def __init__(self, cache, request):
+        self.cache = cache
+        self.request = request
+        self.generations = {}
+
+    @property
+    def healthy(self):
+        return self.cache.healthy
+
+    def ping(self):
+        return self.cache.ping()
+
+    def generation(self, dataset):
+        if dataset not in self.generations:
+            self.generations[dataset] = self.cache.generation(dataset)
+        return self.generations[dataset]
+
+    def bump(self, dataset):
+        self.generations.pop(dataset, None)
+        self.cache.bump(dataset)
+
+    def changed(self, dataset):
+        """A write changed ``dataset``: retire its cached data, pages and ETags.
+
+        The one call a write makes. It bumps the generation now, so the rest of
+        this request (and tests, whose transaction never commits) see the new
+        version; and, inside a transaction (pyramid_tm), again after commit,
+        because another process may have cached the old rows under the first
+        new generation before the commit made the write visible.
+        """
+        self.bump(dataset)
+        manager = getattr(self.request, "tm", None)  # pyramid_tm, when included
+        if manager is None:
+            return
+        from transaction.interfaces import NoTransaction  # installed with pyramid_tm
+
+        try:
+            current = manager.get()
+        except NoTransaction:
+            return
+        current.addAfterCommitHook(lambda committed: committed and self.bump(dataset))
+
+    def get_or_create(self, dataset, key, creator):
+        return self.cache.get_or_create(
+            dataset, key, creator, generation=self.generation(dataset)
+        )
+
+    @property
+    def in_process(self):
+        return self.cache.in_process
+
+    def get(self, key):
+        return self.cache.get(key)
+
+    def set(self, key, value):
+        self.cache.set(key, value)
+
+    def fragment(self, dataset, template, key, **values):
+        """Render ``template`` with ``values`` once per ``key`` and ``dataset`` version.
+
+        One line in any template engine, e.g. ``request.cache.fragment("items",
+        "item_row.jinja2", item["id"], item=item)``. The result is ``Markup``, so
+        Jinja2, Chameleon and Mako insert it without escaping it again. The key
+        includes the application URL, since fragments often hold absolute links.
+        """
+        spec = template if ":" in template else TEMPLATES + template
+        site = hashlib.sha1(self.request.application_url.encode()).hexdigest()[:8]
+        html = self.get_or_create(
+            dataset,
+            f"fragment:{spec}:{site}:{key}",
+            lambda: str(render(spec, values, request=self.request)),
+        )
+        return Markup(html)

@@ -1,0 +1,171 @@
+"""The app's cache: namespaced, generation-versioned keys over one dogpile region.
+
+Invalidation works across processes by *generations*: each data set has a
+token stored in the cache itself; keys embed it, and a write replaces it
+(``Cache.bump``), so every process sharing the backend stops reading the old
+keys at once. Values are stored as JSON (orjson) in the shared backends: plain
+data survives deploys, and an entry that cannot be decoded (corrupt bytes, old
+format) is a miss, never a 500.
+"""
+
+import logging
+import time
+import uuid
+
+from dogpile.cache import make_region
+from dogpile.cache.api import NO_VALUE
+from dogpile.cache.util import sha1_mangle_key
+from pyramid.settings import asbool
+
+from . import backends
+from .failopen import CircuitBreaker, FailOpen
+from .request import RequestCache
+
+log = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "cache.url": "memory://",
+    "cache.expiration_time": "300",
+    "cache.memory_size": "10000",
+    "cache.timeout": "0.25",
+    "cache.retry_after": "5",
+    # Connections per process to Redis (per server to Memcached); the gevent
+    # server raises it to match worker_connections (scripts/serve.py), since an
+    # exhausted pool raises.
+    "cache.max_connections": "100",
+}
+
+
+class Cache:
+    """The app's cache: namespaced, generation-versioned keys over one region."""
+
+    def __init__(self, region, breaker, namespace, *, clock=time.monotonic):
+        self.region = region
+        self.breaker = breaker
+        self.namespace = namespace
+        backend = region.actual_backend
+        # Values are kept as objects (memory, none), not serialized to bytes;
+        # and per process: generations, ETags and invalidations are too.
+        self.in_process = backends.in_process(backend)
+        self.shared = not self.in_process
+        self.keeps_data = backends.keeps_data(backend)  # False for none://
+        self.expiration_time = region.expiration_time
+        self.clock = clock
+        # generation key -> (generation, self.clock() when this process read it)
+        self._recent = {}
+
+    @property
+    def healthy(self):
+        return self.breaker.healthy
+
+    def ping(self):
+        """One round trip to the backend; False if it failed (or is skipped)."""
+        self.region.get(f"{self.namespace}:ping")
+        self.region.backend.ping()
+        return self.healthy
+
+    def _generation_key(self, dataset):
+        return f"{self.namespace}:gen:{dataset}"
+
+    def generation(self, dataset):
+        """The current token of ``dataset``; created on first use (or after loss)."""
+        key = self._generation_key(dataset)
+        generation = self.region.get_or_create(key, new_generation, expiration_time=-1)
+        self._recent[key] = (generation, self.clock())
+        return generation
+
+    def bump(self, dataset):
+        """Invalidate every key of ``dataset`` in every process sharing the backend."""
+        key = self._generation_key(dataset)
+        generation = new_generation()
+        self.region.set(key, generation)
+        self._recent[key] = (generation, self.clock())
+
+    def recent_generation(self, dataset, max_age):
+        """The generation this process read or made within ``max_age`` seconds.
+
+        None when older (or never read): ask the backend. A write in this
+        process replaces it at once; another process's write is seen once it
+        is older than ``max_age``.
+        """
+        seen = self._recent.get(self._generation_key(dataset))
+        if seen is not None and self.clock() - seen[1] < max_age:
+            return seen[0]
+        return None
+
+    def key(self, dataset, key, generation=None):
+        generation = generation or self.generation(dataset)
+        return f"{self.namespace}:{dataset}:{generation}:{key}"
+
+    def get_or_create(self, dataset, key, creator, generation=None):
+        """Cached ``creator()`` for ``key`` in the current generation of ``dataset``."""
+        return self.region.get_or_create(self.key(dataset, key, generation), creator)
+
+    def get(self, key):
+        """The value stored under ``key`` (already versioned by the caller), or None."""
+        value = self.region.get(f"{self.namespace}:{key}")
+        return None if value is NO_VALUE else value
+
+    def set(self, key, value):
+        self.region.set(f"{self.namespace}:{key}", value)
+
+    def peek(self, datasets, key):
+        """``({dataset: generation}, value under key)`` in one round trip.
+
+        Missing ones are left out (None for the value); nothing is created and
+        nothing is checked for age: the caller's value carries its own expiry.
+        """
+        keys = [self._generation_key(dataset) for dataset in datasets]
+        keys.append(f"{self.namespace}:{key}")
+        *generations, value = self.region.get_multi(keys, ignore_expiration=True)
+        found, now = {}, self.clock()
+        for dataset, key, generation in zip(datasets, keys, generations, strict=False):
+            if generation is not NO_VALUE:
+                found[dataset] = generation
+                self._recent[key] = (generation, now)
+        return found, None if value is NO_VALUE else value
+
+
+def new_generation():
+    return uuid.uuid4().hex[:12]
+
+
+def cache_from_settings(settings, namespace):
+    settings = {**DEFAULTS, **settings}
+    expiration_time = int(settings["cache.expiration_time"])
+    breaker = CircuitBreaker(retry_after=float(settings["cache.retry_after"]))
+    backend, arguments = backends.backend_from_url(
+        settings["cache.url"],
+        expiration_time=expiration_time,
+        memory_size=int(settings["cache.memory_size"]),
+        timeout=float(settings["cache.timeout"]),
+        breaker=breaker,
+        max_connections=int(settings["cache.max_connections"]),
+    )
+    region = make_region(key_mangler=sha1_mangle_key).configure(
+        backend,
+        expiration_time=expiration_time,
+        arguments=arguments,
+        wrap=[FailOpen(breaker)],
+    )
+    cache = Cache(region, breaker, namespace)
+    if cache.shared:  # server backends store JSON, not dogpile's default pickle
+        region.serializer = backends.serialize
+        region.deserializer = backends.deserialize
+    elif cache.keeps_data and not asbool(settings.get("cache.quiet")):
+        log.info(
+            "cache: in-process memory, per process: NOT shared between workers "
+            "or machines (a write elsewhere is not seen here until it expires)"
+        )
+    return cache
+
+
+def includeme(config):
+    settings = config.get_settings()
+    namespace = settings.get("cache.namespace", "{{ cookiecutter.repo_name }}")
+    config.registry.cache = cache_from_settings(settings, namespace)
+    config.add_request_method(
+        lambda request: RequestCache(request.registry.cache, request),
+        "cache",
+        reify=True,
+    )

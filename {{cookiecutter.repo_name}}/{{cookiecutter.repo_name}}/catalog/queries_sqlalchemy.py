@@ -1,0 +1,157 @@
+"""The example catalog's queries over SQLAlchemy: the data behind every page.
+
+Functions return plain dicts and lists, never live ORM objects, so a result can
+be cached, serialized to JSON and rendered by any template engine.
+A write retires the cached "items" data set with ``request.cache.changed``.
+"""
+
+from datetime import timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload, undefer
+
+from .models import Category, Item, Tag
+
+DATASET = "items"
+
+
+class UnknownCategory(LookupError):
+    """The new item names a category that does not exist."""
+
+
+def _category(category):
+    return {"id": category.id, "name": category.name}
+
+
+def _summary(item):
+    return {
+        "id": item.id,
+        "name": item.name,
+        "price_cents": item.price_cents,
+        "category": _category(item.category),
+        "tags": sorted(tag.name for tag in item.tags),
+    }
+
+
+def _listing():
+    # Many-to-one: joined into the same query; collection: one extra IN query.
+    return select(Item).options(joinedload(Item.category), selectinload(Item.tags))
+
+
+def home(request):
+    db = request.dbsession
+    counts = (
+        select(Category.id, Category.name, func.count(Item.id).label("item_count"))
+        .outerjoin(Item, Item.category_id == Category.id)
+        .group_by(Category.id, Category.name)
+        .order_by(Category.name)
+    )
+    latest = db.scalars(_listing().order_by(Item.id.desc()).limit(5)).all()
+    categories = [row._asdict() for row in db.execute(counts)]
+    return {
+        "item_count": sum(category["item_count"] for category in categories),
+        "categories": categories,
+        "latest": [_summary(item) for item in latest],
+    }
+
+
+def item_page(request, page, per_page, after=None):
+    """Page ``page`` (1-based) of the items in id order.
+
+    Keyset (seek) pagination: ``WHERE id > :after ORDER BY id LIMIT n`` is an
+    index range search whose cost does not grow with depth, unlike ``OFFSET``,
+    which reads and drops every earlier row (with its joins). The Next link
+    carries ``after`` (the last id shown). A bare ``?page=N`` (a bookmark, the
+    Previous link) first finds its starting id with an OFFSET over the primary
+    key alone: it touches no joined table, and no other column.
+    """
+    db = request.dbsession
+    if after is None:
+        after = 0 if page == 1 else db.scalar(_page_start(page, per_page))
+    if after is None:  # past the last page
+        rows = []
+    else:
+        rows = db.scalars(
+            _listing().where(Item.id > after).order_by(Item.id).limit(per_page + 1)
+        ).all()
+    has_next = len(rows) > per_page
+    return {
+        "items": [_summary(item) for item in rows[:per_page]],
+        "page": page,
+        "per_page": per_page,
+        "has_next": has_next,
+        "next_after": rows[per_page - 1].id if has_next else None,
+    }
+
+
+def _page_start(page, per_page):
+    """The id just before page ``page``: the last id of the page before it."""
+    return select(Item.id).order_by(Item.id).offset((page - 1) * per_page - 1).limit(1)
+
+
+def item_detail(request, item_id):
+    item = request.dbsession.scalar(
+        _listing().options(undefer(Item.description)).where(Item.id == item_id)
+    )
+    if item is None:
+        return None
+    return {
+        **_summary(item),
+        "description": item.description,
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+def category_ids(request):
+    return set(request.dbsession.scalars(select(Category.id)))
+
+
+def create_item(request, new_item):
+    """Insert ``new_item`` (a validated ``NewItem``) and return its detail dict."""
+    db = request.dbsession
+    category = db.get(Category, new_item.category_id)
+    if category is None:
+        raise UnknownCategory(new_item.category_id)
+    item = Item(
+        name=new_item.name,
+        price_cents=new_item.price_cents,
+        description=new_item.description,
+        category=category,
+        tags=_tags(db, new_item.tags),
+    )
+    db.add(item)
+    db.flush()
+    request.cache.changed(DATASET)  # now, and again once the transaction commits
+    return {
+        **_summary(item),
+        "description": item.description,
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+def _tags(db, names):
+    if not names:
+        return []
+    existing = {
+        tag.name: tag for tag in db.scalars(select(Tag).where(Tag.name.in_(names)))
+    }
+    return [existing.get(name) or Tag(name=name) for name in names]
+
+
+def version(request):
+    """``(token, last_modified)`` of the items: one query, two index lookups.
+
+    ``max(id)`` changes on insert, ``max(updated_at)`` on update (both indexed;
+    scalar subqueries keep SQLite's one-row min/max optimisation). A delete
+    must bump the cache generation too: neither maximum has to change.
+    """
+    newest_id = select(func.max(Item.id)).scalar_subquery()
+    last_update = select(func.max(Item.updated_at)).scalar_subquery()
+    max_id, modified = request.dbsession.execute(select(newest_id, last_update)).one()
+    if modified is not None:
+        modified = modified.replace(tzinfo=timezone.utc)
+    return f"{max_id}-{modified and modified.isoformat()}", modified
+
+
+def includeme(config):
+    """Nothing to set up: the data lives in the database (see ``db``)."""

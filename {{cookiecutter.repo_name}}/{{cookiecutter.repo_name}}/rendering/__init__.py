@@ -1,0 +1,19 @@
+"""Rendering: the project's template engine, compiled-template caches, JSON.
+
+``template("home")`` is the asset spec of a page template in this project's
+engine, for ``renderer=`` and ``render()``.
+"""
+
+PACKAGE = "{{ cookiecutter.repo_name }}"
+PROJECT_NAME = {{ cookiecutter.project_name | py_string }}
+TEMPLATES = PACKAGE + ":templates/"
+EXTENSION = ".{{ cookiecutter.__template_ext }}"
+
+
+def template(name):
+    return TEMPLATES + name + EXTENSION
+
+
+def includeme(config):
+    config.include(".templating")
+    config.include(".json_renderer")
