@@ -64,9 +64,23 @@ def test_every_problem_is_reported_on_its_own_line(capsys):
     assert all(line.startswith("ERROR: ") for line in lines)
 
 
-def test_orm_none_with_postgresql_is_rejected():
-    (problem,) = pre.validate({**GOOD, "orm": "none", "database": "postgresql"})
-    assert "needs orm=sqlalchemy" in problem
+def test_orm_none_ignores_postgresql_with_one_line(capsys):
+    answers = {**GOOD, "orm": "none", "database": "postgresql"}
+    assert pre.validate(answers) == []
+    assert pre.main(json.dumps(answers)) == 0
+    out, err = capsys.readouterr()
+    assert out == "database=postgresql ignored: orm=none has no database\n"
+    assert err == ""
+    for answers in (GOOD, {**GOOD, "orm": "none"}, {**GOOD, "database": "postgresql"}):
+        assert list(pre.ignored_answers(answers)) == []
+
+
+def test_post_gen_reads_the_baked_database():
+    derived = {**GOOD, "orm": "none", "database": "postgresql", "__database": "sqlite"}
+    baked = post.baked_answers(derived)
+    assert baked["database"] == "sqlite"
+    paths = set(post.unselected_paths(baked, post.FILES_BY_ANSWER))
+    assert "tests/test_postgresql.py" in paths
 
 
 def test_unselected_paths_come_from_the_table():
