@@ -5,7 +5,7 @@ import json
 import pytest
 
 from .combinations import CHOICES
-from .conftest import load_hook
+from .conftest import bake, load_hook
 
 pre = load_hook("pre_gen_project")
 post = load_hook("post_gen_project")
@@ -165,3 +165,20 @@ def test_secrets_are_random_per_project(tmp_path):
     assert "__DEVELOPMENT_SECRET__" not in first
     assert len(first.split(" = ")[1].strip()) >= 40
     assert first != (tmp_path / "testing.ini").read_text()
+
+
+def test_next_steps_name_the_directory_and_the_commands(capsys):
+    post.print_next_steps("shop")
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "cd shop" in lines
+    assert [line.split()[:2] for line in lines if line.startswith("make ")] == [
+        ["make", "run"],
+        ["make", "test"],
+    ]
+
+
+def test_a_bake_ends_with_the_next_steps(tmp_path, capfd):
+    bake(tmp_path, repo_name="shop")
+    out = capfd.readouterr().out
+    assert out.rstrip().endswith("make test   # set up .venv and run the test suite")
+    assert "\n  cd shop\n" in out
