@@ -153,11 +153,28 @@ def build_static_files(root, pkg):
     subprocess.run([sys.executable, str(script)], check=True, stdout=subprocess.DEVNULL)
 
 
+def baked_answers(answers):
+    """The answers as the template bakes them: the derived ``__database`` of
+    cookiecutter.json (sqlite whenever orm=none) replaces the database answer."""
+    return {**answers, "database": answers["__database"]}
+
+
+def print_next_steps(repo_name):
+    print(
+        f"""
+Next steps:
+  cd {repo_name}
+  make run    # set up .venv and start the development server on http://localhost:6543
+  make test   # set up .venv and run the test suite"""
+    )
+
+
 def main(answers_json, root):
-    answers = json.loads(answers_json)
+    answers = baked_answers(json.loads(answers_json))
     shape_project(root, answers)
     write_secrets(root)
     build_static_files(root, answers["repo_name"])
+    print_next_steps(answers["repo_name"])
     return 0
 
 

@@ -4,7 +4,8 @@ Cookiecutter renders this file with Jinja before running it, so the answers
 arrive as one JSON document inside a raw string literal (never pasted into
 Python source). The checks are plain functions so tests can import them.
 On any error: one line per problem on stderr, exit status 1, and cookiecutter
-removes the half-made project directory.
+removes the half-made project directory. An answer the project will not use
+(database with orm=none) is one line on stdout, not an error.
 """
 
 import json
@@ -92,11 +93,16 @@ def check_choices(answers):
         value = answers.get(field)
         if value not in allowed:
             yield f"{field} {value!r}: must be one of {', '.join(allowed)}"
+
+
+def ignored_answers(answers):
+    """Yield a line per answer the project will not use (not an error).
+
+    cookiecutter.json derives what is baked (``__database`` is sqlite with
+    orm=none); this only tells the user, since a hook cannot change answers.
+    """
     if answers.get("orm") == "none" and answers.get("database") == "postgresql":
-        yield (
-            "database 'postgresql': needs orm=sqlalchemy "
-            "(orm=none has no database; leave database=sqlite)"
-        )
+        yield "database=postgresql ignored: orm=none has no database"
 
 
 def validate(answers):
@@ -113,7 +119,10 @@ def validate(answers):
 
 
 def main(answers_json):
-    problems = validate(json.loads(answers_json))
+    answers = json.loads(answers_json)
+    for line in ignored_answers(answers):
+        print(line)
+    problems = validate(answers)
     for problem in problems:
         print(f"ERROR: {problem}", file=sys.stderr)
     return 1 if problems else 0

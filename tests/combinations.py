@@ -15,9 +15,9 @@ CHOICES = {
 }
 
 
-def is_supported(answers):
-    """orm=none has no database: the pre-gen hook rejects database=postgresql."""
-    return not (answers["orm"] == "none" and answers["database"] == "postgresql")
+def database_is_ignored(answers):
+    """orm=none has no database: database=postgresql bakes the sqlite project."""
+    return answers["orm"] == "none" and answers["database"] == "postgresql"
 
 
 def all_combinations():
@@ -25,8 +25,9 @@ def all_combinations():
         yield dict(zip(CHOICES, values, strict=True))
 
 
-SUPPORTED = [answers for answers in all_combinations() if is_supported(answers)]
-UNSUPPORTED = [answers for answers in all_combinations() if not is_supported(answers)]
+# Each project once (a combination with an ignored answer is a duplicate).
+SUPPORTED = [a for a in all_combinations() if not database_is_ignored(a)]
+DATABASE_IGNORED = [a for a in all_combinations() if database_is_ignored(a)]
 
 
 def combo(cache, orm, database, template, concurrency):

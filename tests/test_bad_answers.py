@@ -27,7 +27,6 @@ HOOK_REJECTS = [
     ({"description": "tab\there"}, "description: must be a single line"),
     ({"author_email": "nobody"}, "author_email 'nobody': must look like"),
     ({"author_name": " "}, "author_name: must not be empty"),
-    ({"orm": "none", "database": "postgresql"}, "needs orm=sqlalchemy"),
 ]
 
 # Unknown choice values never reach the hook: cookiecutter itself refuses them.
@@ -60,6 +59,14 @@ def test_empty_repo_name_stops_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError, match="repo_name: must not be empty"):
         bake(tmp_path, repo_name="")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_database_without_an_orm_is_ignored_with_one_line(tmp_path, capfd):
+    project = bake(tmp_path, orm="none", database="postgresql")
+    out, err = capfd.readouterr()
+    assert "database=postgresql ignored: orm=none has no database" in out
+    assert err == ""
+    assert not (project / "tests" / "test_postgresql.py").exists()
 
 
 def test_the_corpus_is_large():

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from .combinations import CHOICES
-from .conftest import load_hook
+from .conftest import bake, load_hook
 
 pre = load_hook("pre_gen_project")
 post = load_hook("post_gen_project")
@@ -64,9 +64,23 @@ def test_every_problem_is_reported_on_its_own_line(capsys):
     assert all(line.startswith("ERROR: ") for line in lines)
 
 
-def test_orm_none_with_postgresql_is_rejected():
-    (problem,) = pre.validate({**GOOD, "orm": "none", "database": "postgresql"})
-    assert "needs orm=sqlalchemy" in problem
+def test_orm_none_ignores_postgresql_with_one_line(capsys):
+    answers = {**GOOD, "orm": "none", "database": "postgresql"}
+    assert pre.validate(answers) == []
+    assert pre.main(json.dumps(answers)) == 0
+    out, err = capsys.readouterr()
+    assert out == "database=postgresql ignored: orm=none has no database\n"
+    assert err == ""
+    for answers in (GOOD, {**GOOD, "orm": "none"}, {**GOOD, "database": "postgresql"}):
+        assert list(pre.ignored_answers(answers)) == []
+
+
+def test_post_gen_reads_the_baked_database():
+    derived = {**GOOD, "orm": "none", "database": "postgresql", "__database": "sqlite"}
+    baked = post.baked_answers(derived)
+    assert baked["database"] == "sqlite"
+    paths = set(post.unselected_paths(baked, post.FILES_BY_ANSWER))
+    assert "tests/test_postgresql.py" in paths
 
 
 def test_unselected_paths_come_from_the_table():
@@ -151,3 +165,20 @@ def test_secrets_are_random_per_project(tmp_path):
     assert "__DEVELOPMENT_SECRET__" not in first
     assert len(first.split(" = ")[1].strip()) >= 40
     assert first != (tmp_path / "testing.ini").read_text()
+
+
+def test_next_steps_name_the_directory_and_the_commands(capsys):
+    post.print_next_steps("shop")
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "cd shop" in lines
+    assert [line.split()[:2] for line in lines if line.startswith("make ")] == [
+        ["make", "run"],
+        ["make", "test"],
+    ]
+
+
+def test_a_bake_ends_with_the_next_steps(tmp_path, capfd):
+    bake(tmp_path, repo_name="shop")
+    out = capfd.readouterr().out
+    assert out.rstrip().endswith("make test   # set up .venv and run the test suite")
+    assert "\n  cd shop\n" in out
