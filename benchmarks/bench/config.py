@@ -15,9 +15,9 @@ APP_INI = "production.ini"  # the projects' and the baseline's settings file
 # The project's tools, as modules of its package, run in its venv.
 # ``<pkg>.<SERVE_MODULE>``: COMMAND (the production server's argv) and
 # server_options(environ, cpu_count) (its settings).
-SERVE_MODULE = "serve"
+SERVE_MODULE = "scripts.serve"
 # ``python -m <pkg>.<SEED_MODULE> production.ini --items N``
-SEED_MODULE = "seed"
+SEED_MODULE = "scripts.seed"
 
 HOST = "127.0.0.1"  # every server, service and load generator uses loopback
 PG_USER = "postgres"  # trust authentication
