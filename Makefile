@@ -41,10 +41,10 @@ demo: $(VENV)/.installed
 # Standard library harness: builds its own venvs under benchmarks/build/.
 BENCH_COMBOS ?= default redis-pg-threads redis-pg-gevent
 bench:
-	$(PYTHON) benchmarks/bench.py --combos $(BENCH_COMBOS)
+	$(PYTHON) -m benchmarks.bench --combos $(BENCH_COMBOS)
 
 bench-smoke:
-	$(PYTHON) benchmarks/bench.py --smoke --combos $(or $(SMOKE_COMBOS),default)
+	$(PYTHON) -m benchmarks.bench --smoke --combos $(or $(SMOKE_COMBOS),default)
 
 # Fails on any socket error or non-200/304; writes benchmarks/results/soak.md.
 soak:

@@ -2,8 +2,8 @@
 
 One baked project (cache_backend=memcached, plus the Redis module copied from
 a redis bake so that ``CACHE_URL`` can switch between all four backends),
-served by its production server (``python -m <pkg>.serve``, 2 workers), one
-backend after the other in one run, measured with wrk. Writes
+served by its production server (``python -m <pkg>.scripts.serve``, 2
+workers), one backend after the other in one run, measured with wrk. Writes
 ``results/cache.md``. Needs wrk, Redis on 127.0.0.1:6379 (database 9 is
 flushed) and memcached on 127.0.0.1:11211; run it with a Python that has the
 generated project's dependencies plus redis and pymemcache:
@@ -24,9 +24,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.config import REPO_NAME, SEED_MODULE, SERVE_MODULE
+
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE.parent
-PACKAGE = "pyramid_fast_app"
+PACKAGE = REPO_NAME
 BACKENDS = {
     "none": "none://",
     "memory": "memory://",
@@ -110,7 +112,7 @@ def main():
         check=True,
     )
     subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.seed", "production.ini"],
+        [sys.executable, "-m", f"{PACKAGE}.{SEED_MODULE}", "production.ini"],
         cwd=project,
         env=env,
         check=True,
@@ -126,7 +128,7 @@ def main():
             servers[name] = (
                 port,
                 subprocess.Popen(
-                    [sys.executable, "-m", f"{PACKAGE}.serve"],
+                    [sys.executable, "-m", f"{PACKAGE}.{SERVE_MODULE}"],
                     cwd=project,
                     env=server_env,
                     stdout=subprocess.DEVNULL,
@@ -169,7 +171,7 @@ def report(rows, args):
         f"{platform.python_version()}, by `benchmarks/cache_bench.py`.",
         f"One bake (memcached + sqlalchemy + sqlite + chameleon + threads, the "
         "seed's default 1,000 items), production server "
-        f"`python -m {PACKAGE}.serve` with `production.ini`, "
+        f"`python -m {PACKAGE}.{SERVE_MODULE}` with `production.ini`, "
         "`WEB_CONCURRENCY=2`, `CACHE_URL` switched per row; "
         f"wrk, {args.connections} connections, {args.rounds} rounds of "
         f"{args.seconds} s per row interleaved across the four servers (all "

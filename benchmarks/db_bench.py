@@ -21,10 +21,10 @@ import sys
 import time
 from pathlib import Path
 
+from bench.config import REPO_NAME, SEED_MODULE
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import lazyload
 
-REPO_NAME = "pyramid_fast_app"
 NAIVE_DROPS = ("ix_items_category_id", "ix_items_updated_at", "ix_item_tags_tag_id")
 
 
@@ -35,7 +35,7 @@ def build_database(project, settings, items, naive):
 
     package = __import__(REPO_NAME, fromlist=["db"])
     db = sys.modules[f"{REPO_NAME}.db"]  # imported with the package
-    seed = __import__(f"{REPO_NAME}.seed", fromlist=["seed"]).seed
+    seed = __import__(f"{REPO_NAME}.{SEED_MODULE}", fromlist=["seed"]).seed
     config = alembic.config.Config(str(project / "testing.ini"))
     config.attributes["settings"] = settings
     alembic.command.upgrade(config, "head")

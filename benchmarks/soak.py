@@ -4,13 +4,14 @@
     python3 benchmarks/soak.py [--seconds 60] [--connections 64]
 
 For each combination (default, redis-pg-gevent) it bakes, sets up and serves
-the project exactly as bench.py does (``make serve``, 2 workers), warms it up,
-then runs wrk for 60 s at 64 connections, requests rotating through ROUTES. The run
-fails on any socket error or any status other than 200/304. The resident
-memory (VmRSS from /proc) of every process in the server's process group is
-sampled after the warm-up and after the soak; the growth is reported per
-process and in total in ``results/soak.md``. Standard library only; needs wrk,
-PostgreSQL (database ``soak``) and Redis (database 11, flushed first).
+the project exactly as the bench package does (``make serve``, 2 workers),
+warms it up, then runs wrk for 60 s at 64 connections, requests rotating
+through ROUTES. The run fails on any socket error or any status other than
+200/304. The resident memory (VmRSS from /proc) of every process in the
+server's process group is sampled after the warm-up and after the soak; the
+growth is reported per process and in total in ``results/soak.md``. Standard
+library only; needs wrk, PostgreSQL (database ``soak``) and Redis (database 11,
+flushed first).
 """
 
 import argparse
@@ -21,21 +22,17 @@ import sys
 import time
 from pathlib import Path
 
-from bench import (
-    COMBOS,
-    FULL,
-    HERE,
-    Server,
+from bench.build import (
     bake,
     ensure_database,
-    flush_redis,
-    free_port,
-    load,
-    log,
     project_env,
     setup_project,
     tools_venv,
 )
+from bench.config import BENCHMARKS, COMBOS, FULL
+from bench.load import load
+from bench.servers import start_project
+from bench.shell import log
 
 ROUTES = ["/", "/items", "/items?page=3", "/api/items", "/items/7"]
 SOAK_COMBOS = ["default", "redis-pg-gevent"]
@@ -113,15 +110,10 @@ def group_rss(pgid):
 
 
 def soak(combo, project, env, seconds, connections):
-    port = free_port()
-    env = dict(env, PORT=str(port))
-    if COMBOS[combo].get("cache_backend") == "redis":
-        flush_redis(SOAK.redis_url)
-    script = HERE / "soak.lua"
-    cmd = ["make", "-C", project, "serve", f"PORT={port}"]
-    with Server(
-        f"soak-{combo}", cmd, env, project, port, ready_path="/healthz"
-    ) as server:
+    script = BENCHMARKS / "soak.lua"
+    name = f"soak-{combo}"
+    with start_project(name, combo, project, env, SOAK.redis_url) as server:
+        port = server.port
         log(f"{combo}: warm-up {SOAK.warmup:g} s")
         load(port, "/", SOAK.warmup, connections, script=script, script_args=ROUTES)
         before = group_rss(server.process.pid)

@@ -25,7 +25,7 @@ def test_bench_smoke_runs_every_target():
     if not shutil.which("psql") and not REQUIRE_SERVICES:
         pytest.skip("psql not installed: the baseline needs PostgreSQL")
     done = subprocess.run(
-        [sys.executable, "benchmarks/bench.py", "--smoke", "--combos", "default"],
+        [sys.executable, "-m", "benchmarks.bench", "--smoke", "--combos", "default"],
         cwd=ROOT,
         capture_output=True,
         text=True,

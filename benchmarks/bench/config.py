@@ -1,0 +1,103 @@
+"""What a benchmark run is parameterised by: paths, services, the template
+combinations it bakes, the project's tool modules and the two run modes."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1]  # benchmarks/
+TEMPLATE = BENCHMARKS.parent
+BUILD = BENCHMARKS / "build"
+APPS = BENCHMARKS / "apps"
+BASELINE = BENCHMARKS / "baseline"
+REPO_NAME = "pyramid_fast_app"  # the template's default repo_name (its package)
+APP_INI = "production.ini"  # the projects' and the baseline's settings file
+
+# The project's tools, as modules of its package, run in its venv.
+# ``<pkg>.<SERVE_MODULE>``: COMMAND (the production server's argv) and
+# server_options(environ, cpu_count) (its settings).
+SERVE_MODULE = "scripts.serve"
+# ``python -m <pkg>.<SEED_MODULE> production.ini --items N``
+SEED_MODULE = "scripts.seed"
+
+HOST = "127.0.0.1"  # every server, service and load generator uses loopback
+PG_USER = "postgres"  # trust authentication
+PG_PORT = 5432
+PG = f"postgresql+psycopg://{PG_USER}@{HOST}:{PG_PORT}/"
+REDIS = f"redis://{HOST}:6379"
+SECRET_KEY = "benchmark-only-secret-key-0123456789abcdef"
+
+ITEMS_PER_PAGE = 50  # the projects' and the baseline's page size
+DEEP_PAGE_FROM_END = 10  # the deep-page row reads this many pages before the last
+
+COMBOS = {
+    "default": {},
+    "redis-pg-threads": {
+        "cache_backend": "redis",
+        "database": "postgresql",
+        "concurrency": "threads",
+    },
+    "redis-pg-gevent": {
+        "cache_backend": "redis",
+        "database": "postgresql",
+        "concurrency": "gevent",
+    },
+}
+# The threads combination preferred for the ceiling, the I/O row and the profile.
+REFERENCE_COMBO = "redis-pg-threads"
+
+
+def uses_redis(combo):
+    return COMBOS[combo].get("cache_backend") == "redis"
+
+
+def uses_postgresql(combo):
+    return "database" in COMBOS[combo]
+
+
+def uses_gevent(combo):
+    return COMBOS[combo].get("concurrency") == "gevent"
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    duration: float  # seconds of load per measured row
+    warmup: float  # seconds of load per page before it is measured (< 1: requests)
+    connections: int  # concurrent connections for the page rows
+    io_connections: int  # concurrent connections for the I/O rows
+    items: int  # rows seeded into each database
+    cold_pages: int  # /items pages requested in the cold first pass
+    database: str  # PostgreSQL database (created when missing)
+    redis_url: str  # Redis database, flushed before each Redis project
+    results: Path
+    workers: int = 2  # worker processes of every server
+
+    @property
+    def deep_page(self):
+        return self.items // ITEMS_PER_PAGE - DEEP_PAGE_FROM_END
+
+
+FULL = Mode(
+    name="full",
+    duration=8,
+    warmup=2,
+    connections=16,
+    io_connections=200,
+    items=10_000,
+    cold_pages=10,
+    database="bench",
+    redis_url=f"{REDIS}/5",
+    results=BENCHMARKS / "results",
+)
+SMOKE = Mode(
+    name="smoke",
+    duration=2,
+    warmup=0,
+    connections=4,
+    io_connections=50,
+    items=1_000,
+    cold_pages=2,
+    database="bench_smoke",
+    redis_url=f"{REDIS}/6",
+    results=BUILD / "smoke-results",
+)

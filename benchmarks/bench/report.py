@@ -1,0 +1,126 @@
+"""The results of a run: results.json (every row), results.md (the table, with
+ratios against the baseline and the same-bytes ceiling) and results.png
+(drawn by benchmarks/chart.py)."""
+
+import json
+import os
+import platform
+from dataclasses import asdict
+from pathlib import Path
+
+from .config import BENCHMARKS, ITEMS_PER_PAGE, REFERENCE_COMBO
+from .shell import run
+from .workloads import (
+    BASELINE_TARGET,
+    IO,
+    ITEMS_WARM,
+    REVALIDATE,
+    SAME_BYTES,
+    ceiling_target,
+)
+
+CEILING_TARGET = ceiling_target(SAME_BYTES)
+CHART = BENCHMARKS / "chart.py"
+
+
+def ratio(value, reference):
+    if not (value and reference):
+        return ""
+    return f"{value / reference:.3g}x"
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def references(row, by_key):
+    """The baseline and ceiling rows ``row`` is compared with (or None)."""
+    workload = row.workload
+    if workload == REVALIDATE:  # against the full page
+        workload = ITEMS_WARM
+    base = by_key.get((BASELINE_TARGET, workload))
+    if workload.startswith(IO):  # the baseline makes one kind of call
+        base = by_key.get((BASELINE_TARGET, IO))
+    return base, by_key.get((CEILING_TARGET, workload))
+
+
+def report(rows, mode, started, elapsed, profile_text):
+    by_key = {(row.target, row.workload): row for row in rows}
+    lines = [
+        f"# pyramid-fast benchmark ({mode.name})",
+        "",
+        f"Measured {started} in {elapsed:.0f} s on {machine()}.",
+        f"Load: wrk, {mode.duration:g} s per row, {mode.connections} connections "
+        f"({mode.io_connections} for the I/O rows), {mode.workers} server workers; "
+        f"{mode.items} seeded items, {ITEMS_PER_PAGE} per page.",
+        "Ratios compare requests/s with the baseline's row for the same workload "
+        "and with the same-bytes Pyramid ceiling for the same page.",
+        "",
+        "| target | workload | req/s | p50 ms | p99 ms | errors | queries/req "
+        "| vs baseline | vs ceiling | note |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        base, ceiling = references(row, by_key)
+        vs_base = (
+            ratio(row.rps, base.rps) if base and row.target != BASELINE_TARGET else ""
+        )
+        vs_ceiling = (
+            ratio(row.rps, ceiling.rps)
+            if ceiling and not row.target.startswith("ceiling")
+            else ""
+        )
+        rps = f"{row.rps:,.0f}" if row.rps else "n/a"
+        lines.append(
+            f"| {row.target} | {row.workload} | {rps} | "
+            f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {row.queries} | "
+            f"{vs_base} | {vs_ceiling} | {'FAILED ' if row.failed else ''}{row.note} |"
+        )
+    lines += [
+        "",
+        "Statuses per row are in results.json. The 304 row's ratios compare "
+        "with `/items warm` (baseline: a full 200 page).",
+        "",
+    ]
+    if profile_text:
+        lines += [
+            f"## Profile of warm `/items?page=1` ({REFERENCE_COMBO}, in process)",
+            "",
+            "```",
+            profile_text.strip(),
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def write_results(rows, mode, started_at, elapsed, profile_text, tools_python):
+    """results.json, results.md and results.png under ``mode.results``."""
+    (mode.results / "results.json").write_text(
+        json.dumps(
+            {
+                "mode": mode.name,
+                "started": started_at,
+                "machine": machine(),
+                "rows": [asdict(row) for row in rows],
+            },
+            indent=1,
+            default=str,
+        )
+    )
+    (mode.results / "results.md").write_text(
+        report(rows, mode, started_at, elapsed, profile_text)
+    )
+    chart = [mode.results / "results.json", mode.results / "results.png"]
+    run([tools_python, CHART, *chart])

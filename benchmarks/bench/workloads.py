@@ -1,0 +1,229 @@
+"""What is measured on each target: the cold first pass, the warm pages, the
+conditional GET, the ceiling apps, the I/O-bound view, and the in-process
+profile. Every function appends its rows to ``rows``."""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from .config import APPS, BASELINE, BUILD, HOST, PG, REPO_NAME
+from .load import Row, load, measure, queries_from
+from .servers import (
+    Server,
+    app_server_cmd,
+    baseline_cmd,
+    fetch,
+    free_port,
+    start_project,
+)
+from .shell import log
+
+WARM_REQUESTS_PER_WORKER = 4  # smoke mode: requests that warm each worker
+ITEMS = "/items?page=1"
+ITEMS_WARM = "/items warm"
+REVALIDATE = "304 revalidate"
+UPSTREAM_DELAY_MS = 50  # the local upstream's answer time for the I/O rows
+IO = f"I/O {UPSTREAM_DELAY_MS} ms"
+IO_WORKLOADS = {  # path in apps/io_app.py: (workload, note)
+    "/io": (IO, f"view waits on a {UPSTREAM_DELAY_MS} ms upstream"),
+    "/io-new-connection": (
+        f"{IO}, new conn.",
+        "the same, opening a connection per call",
+    ),
+}
+CEILING_APPS = {  # app in apps/ceiling.py: {path: workload}
+    "same_bytes": {"/": "/ warm", ITEMS: ITEMS_WARM},
+    "hello": {"/": "hello world"},
+    "bare": {"/": "bare WSGI"},
+}
+SAME_BYTES = "same_bytes"  # the ceiling app serving the project's own page bytes
+BASELINE_TARGET = "baseline"
+
+
+def ceiling_target(app):
+    return f"ceiling {app.replace('_', '-')}"
+
+
+def warm(port, paths, mode, headers=None):
+    for path in paths:
+        if mode.warmup >= 1:
+            load(port, path, mode.warmup, mode.connections, headers)
+        else:  # smoke: wrk takes whole seconds; a few requests warm each worker
+            for _ in range(WARM_REQUESTS_PER_WORKER * mode.workers):
+                fetch(port, path, headers)
+
+
+def cold_pass(target, port, mode, rows):
+    """The first request to each page after a start with an empty cache."""
+    paths = ["/"] + [f"/items?page={page}" for page in range(1, mode.cold_pages + 1)]
+    paths += [f"/items?page={mode.deep_page}", f"/api/items?page={mode.cold_pages + 1}"]
+    latencies, queries, failures = [], [], 0
+    for path in paths:
+        start = time.perf_counter()
+        status, headers, _ = fetch(port, path)
+        latencies.append(time.perf_counter() - start)
+        failures += status != 200
+        queries.append(queries_from(headers) or "?")
+    mean = statistics.fmean(latencies)
+    row = Row(
+        target,
+        "cold first pass",
+        f"{len(paths)} distinct pages",
+        rps=1 / mean,
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=max(latencies) * 1000,
+        errors=failures,
+        statuses={200: len(paths) - failures},
+        connections=1,
+        queries="/".join(sorted(set(queries), key=lambda q: (len(q), q))),
+        note="sequential, 1 connection; p99 column = slowest",
+        failed=failures > 0,
+    )
+    log(f"{target:>22} cold pass: mean {mean * 1000:.1f} ms, queries {row.queries}")
+    rows.append(row)
+
+
+def page_workloads(target, port, mode, rows, conditional=True):
+    """Warm pages, deep page, API, and the conditional GET when there is an ETag."""
+    pages = {
+        "/": "/ warm",
+        ITEMS: ITEMS_WARM,
+        f"/items?page={mode.deep_page}": "/items deep",
+        "/api/items": "/api/items",
+    }
+    warm(port, pages, mode)
+    for path, workload in pages.items():
+        measure(target, workload, port, path, mode, rows=rows)
+    _, headers, _ = fetch(port, ITEMS)
+    etag = headers.get("etag")
+    if not conditional:
+        return
+    if etag is None:
+        rows.append(Row(target, REVALIDATE, ITEMS, note="no ETag sent: not measured"))
+        log(f"{target:>22} {REVALIDATE}: no ETag, skipped")
+        return
+    if fetch(port, ITEMS, {"If-None-Match": etag})[0] != 304:
+        note = f"ETag {etag} sent but If-None-Match did not give 304"
+        rows.append(Row(target, REVALIDATE, ITEMS, failed=True, note=note))
+        return
+    measure(
+        target,
+        REVALIDATE,
+        port,
+        ITEMS,
+        mode,
+        headers={"If-None-Match": etag},
+        expected=(304,),
+        rows=rows,
+    )
+
+
+# ------------------------------------------------------------------ targets
+
+
+def bench_baseline(mode, python, rows):
+    env = dict(os.environ, PYTHONPATH=str(BASELINE), UPSTREAM="")
+    env["DATABASE_URL"] = PG + mode.database
+    port = free_port()
+    with Server(BASELINE_TARGET, baseline_cmd(python, port), env, BASELINE, port):
+        cold_pass(BASELINE_TARGET, port, mode, rows)
+        page_workloads(BASELINE_TARGET, port, mode, rows, conditional=False)
+        note = "no validators: every GET is a full 200"
+        rows.append(Row(BASELINE_TARGET, REVALIDATE, ITEMS, note=note))
+
+
+def bench_project(mode, combo, project, env, rows):
+    """The project's rows; returns the bytes of ``/`` and ``/items?page=1``."""
+    with start_project(combo, combo, project, env, mode.redis_url) as server:
+        cold_pass(combo, server.port, mode, rows)
+        page_workloads(combo, server.port, mode, rows)
+        return {path: fetch(server.port, path)[2].decode() for path in ("/", ITEMS)}
+
+
+def bench_ceiling(mode, project, pages, rows):
+    """Pyramid serving ``pages`` from a dict, hello world, bare WSGI."""
+    pages_file = BUILD / "ceiling-pages.json"
+    pages_file.write_text(json.dumps(pages))
+    env = dict(os.environ, PYTHONPATH=str(APPS), CEILING_PAGES=str(pages_file))
+    for app, paths in CEILING_APPS.items():
+        port = free_port()
+        cmd = app_server_cmd(project, f"ceiling:{app}", mode, port)
+        target = ceiling_target(app)
+        with Server(target.replace(" ", "-"), cmd, env, APPS, port):
+            warm(port, paths, mode)
+            for path, workload in paths.items():
+                row = measure(target, workload, port, path, mode, rows=rows)
+                if app == SAME_BYTES:
+                    row.note = f"{len(pages[path])} bytes, like the project's page"
+
+
+def bench_io(mode, baseline_python, projects, rows):
+    """The I/O-bound view on the baseline and on each project's production server."""
+    upstream_port = free_port()
+    upstream = Server(
+        "upstream",
+        [sys.executable, APPS / "upstream.py", upstream_port, UPSTREAM_DELAY_MS / 1000],
+        dict(os.environ),
+        APPS,
+        upstream_port,
+        ready_path="/",
+    )
+    try:
+        env = dict(
+            os.environ,
+            UPSTREAM=f"{HOST}:{upstream_port}",
+            PYTHONPATH=f"{APPS}{os.pathsep}{BASELINE}",
+            PROJECT_PACKAGE=REPO_NAME,
+            WEB_CONCURRENCY=str(mode.workers),
+        )
+        port = free_port()
+        servers = [
+            (
+                BASELINE_TARGET,
+                port,
+                baseline_cmd(baseline_python, port),
+                BASELINE,
+                ["/io"],
+            )
+        ]
+        for project in projects:
+            port = free_port()
+            cmd = app_server_cmd(project, "io_app:app", mode, port)
+            target = project.parent.name
+            servers.append((target, port, cmd, APPS, list(IO_WORKLOADS)))
+        for target, port, cmd, cwd, paths in servers:
+            server_env = dict(env, PORT=str(port))
+            with Server(f"io-{target}", cmd, server_env, cwd, port, ready_path="/io"):
+                for path in paths:
+                    warm(port, [path], mode)
+                    workload, note = IO_WORKLOADS[path]
+                    row = measure(
+                        target,
+                        workload,
+                        port,
+                        path,
+                        mode,
+                        connections=mode.io_connections,
+                        rows=rows,
+                    )
+                    row.note = note
+    finally:
+        upstream.stop()
+
+
+def profile_items(project, env, results):
+    """pyinstrument over warm /items?page=1 requests, in process."""
+    script = APPS / "profile_items.py"
+    out = subprocess.run(
+        [project / ".venv/bin/python", script, REPO_NAME, results / "profile-items"],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    log("profile: " + out.strip().replace("\n", " | "))
+    return out
