@@ -73,6 +73,8 @@ FILES_BY_ANSWER = {
     },
 }
 
+TEMPLATING = "{pkg}/rendering/templating.py"
+
 RENAMED_BY_ANSWER = {
     "orm": {
         answer: {
@@ -83,9 +85,7 @@ RENAMED_BY_ANSWER = {
         for answer, variant in (("sqlalchemy", "sqlalchemy"), ("none", "memory"))
     },
     "template_engine": {
-        engine: {
-            "{pkg}/rendering/templating_" + engine + ".py": "{pkg}/rendering/templating.py"
-        }
+        engine: {"{pkg}/rendering/templating_" + engine + ".py": TEMPLATING}
         for engine in ENGINE_FILES
     },
     "concurrency": {

@@ -60,7 +60,7 @@ def assert_nothing_lost(project, concurrency, database_url):
         [bin_dir / "python", "-m", f"{project.name}.seed", "production.ini"], **run
     )
     server = subprocess.Popen(
-        server_command(bin_dir / "python", concurrency, project.name),
+        server_command(bin_dir / "python", project.name),
         cwd=project,
         env=env,
     )

@@ -6,6 +6,7 @@ waiting until ``/healthz`` answers, and stopping without leaving workers.
 """
 
 import http.client
+import json
 import socket
 import subprocess
 import time
@@ -17,11 +18,21 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def server_command(python, concurrency, package):
-    """The production command (``make serve``); HOST/PORT/WEB_CONCURRENCY from env."""
-    if concurrency == "threads":
-        return [str(python), "-m", f"{package}.serve"]
-    return [str(python), "-m", "gevent.monkey", "--module", f"{package}.serve"]
+def server_command(python, package):
+    """The project's production command (``COMMAND`` of its ``scripts/serve.py``,
+    what ``make serve`` runs), read in its venv; HOST/PORT/WEB_CONCURRENCY from env."""
+    done = subprocess.run(
+        [
+            str(python),
+            "-c",
+            f"import json; from {package}.scripts.serve import COMMAND; "
+            "print(json.dumps(COMMAND))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
 
 
 def wait_for(port, process, timeout=120):

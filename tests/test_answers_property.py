@@ -29,8 +29,8 @@ answers_text = st.lists(
 )
 
 
-def project_name_in(package_init):
-    for node in ast.parse(package_init).body:
+def project_name_in(module_text):
+    for node in ast.parse(module_text).body:
         if isinstance(node, ast.Assign) and node.targets[0].id == "PROJECT_NAME":
             return ast.literal_eval(node.value)
     raise AssertionError("PROJECT_NAME not found")
@@ -44,7 +44,7 @@ def check_project(project, answers):
         parser = configparser.ConfigParser(defaults={"here": str(project)})
         parser.read(project / ini, encoding="utf-8")
         parser.items("app:main")  # interpolation works
-    package = project / project.name / "__init__.py"
+    package = project / project.name / "rendering" / "__init__.py"
     if "{" not in answers["project_name"]:  # cookiecutter renders CLI answers
         assert project_name_in(package.read_text("utf-8")) == answers["project_name"]
         assert pyproject["project"]["description"] == answers["description"]
@@ -78,4 +78,5 @@ def test_jinja_in_the_project_name_is_rendered_or_rejected(tmp_path):
     """Cookiecutter renders answers given on the command line as templates."""
     project = bake(tmp_path, project_name="Shop {{ 6 * 7 }}")
     assert project.name == "shop_42"
-    assert project_name_in((project / "shop_42/__init__.py").read_text()) == "Shop 42"
+    rendering = project / "shop_42" / "rendering" / "__init__.py"
+    assert project_name_in(rendering.read_text()) == "Shop 42"

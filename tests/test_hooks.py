@@ -80,14 +80,14 @@ def test_post_gen_reads_the_baked_database():
     baked = post.baked_answers(derived)
     assert baked["database"] == "sqlite"
     paths = set(post.unselected_paths(baked, post.FILES_BY_ANSWER))
-    assert "tests/test_postgresql.py" in paths
+    assert "tests/catalog/test_postgresql.py" in paths
 
 
 def test_unselected_paths_come_from_the_table():
     answers = {**GOOD, "cache_backend": "redis", "concurrency": "gevent"}
     paths = set(post.unselected_paths(answers, post.FILES_BY_ANSWER))
-    assert "tests/test_cache_redis.py" not in paths
-    assert "tests/test_cache_memcached.py" in paths
+    assert "tests/catalog/test_cache_redis.py" not in paths
+    assert "tests/catalog/test_cache_memcached.py" in paths
     assert "tests/test_serve_gevent.py" not in paths
     assert "{pkg}/templates/*.jinja2" in paths
 
@@ -100,7 +100,7 @@ def test_multinode_test_needs_redis_and_postgresql():
         ({**both, "database": "sqlite"}, False),
     ):
         paths = set(post.unselected_paths(answers, post.FILES_BY_ANSWER))
-        assert ("tests/test_multinode.py" not in paths) == kept
+        assert ("tests/catalog/test_multinode.py" not in paths) == kept
 
 
 def test_shared_cache_checks_stay_for_either_shared_cache():
@@ -112,27 +112,31 @@ def test_shared_cache_checks_stay_for_either_shared_cache():
     ):
         answers = {**GOOD, "cache_backend": backend}
         paths = set(post.unselected_paths(answers, post.FILES_BY_ANSWER))
-        assert ("tests/shared_cache.py" not in paths) == kept, backend
+        assert ("tests/catalog/shared_cache.py" not in paths) == kept, backend
 
 
 def test_shape_project_removes_and_renames(tmp_path):
     files = [
-        "pkg/catalog_sqlalchemy.py",
-        "pkg/catalog_memory.py",
-        "pkg/templating_chameleon.py",
-        "pkg/templating_jinja2.py",
-        "pkg/templating_mako.py",
+        "pkg/catalog/queries_sqlalchemy.py",
+        "pkg/catalog/queries_memory.py",
+        "pkg/catalog/models.py",
+        "pkg/rendering/templating_chameleon.py",
+        "pkg/rendering/templating_jinja2.py",
+        "pkg/rendering/templating_mako.py",
         "pkg/templates/home.pt",
         "pkg/templates/home.jinja2",
-        "pkg/db/models.py",
+        "pkg/db/base.py",
+        "pkg/caching/backend_redis.py",
         "tests/conftest_sqlalchemy.py",
         "tests/conftest_memory.py",
-        "tests/test_catalog_memory.py",
+        "tests/catalog/conftest_sqlalchemy.py",
+        "tests/catalog/conftest_memory.py",
+        "tests/catalog/test_catalog_memory.py",
         "tests/test_serve_gevent.py",
-        "pkg/serve_threads.py",
-        "pkg/serve_gevent.py",
-        "pkg/fanout_threads.py",
-        "pkg/fanout_gevent.py",
+        "pkg/scripts/serve_threads.py",
+        "pkg/scripts/serve_gevent.py",
+        "pkg/clients/fanout_threads.py",
+        "pkg/clients/fanout_gevent.py",
     ]
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -145,16 +149,20 @@ def test_shape_project_removes_and_renames(tmp_path):
         if path.is_file()
     )
     assert remaining == [
-        "pkg/catalog.py",
-        "pkg/fanout.py",
-        "pkg/serve.py",
+        "pkg/caching/backend_redis.py",  # every backend's module stays
+        "pkg/catalog/queries.py",
+        "pkg/clients/fanout.py",
+        "pkg/rendering/templating.py",
+        "pkg/scripts/serve.py",
         "pkg/templates/home.jinja2",
-        "pkg/templating.py",
+        "tests/catalog/conftest.py",
+        "tests/catalog/test_catalog_memory.py",
         "tests/conftest.py",
-        "tests/test_catalog_memory.py",
     ]
-    assert (tmp_path / "pkg/catalog.py").read_text() == "pkg/catalog_memory.py"
-    assert (tmp_path / "pkg/serve.py").read_text() == "pkg/serve_threads.py"
+    queries = (tmp_path / "pkg/catalog/queries.py").read_text()
+    assert queries == "pkg/catalog/queries_memory.py"
+    serve = (tmp_path / "pkg/scripts/serve.py").read_text()
+    assert serve == "pkg/scripts/serve_threads.py"
 
 
 def test_secrets_are_random_per_project(tmp_path):

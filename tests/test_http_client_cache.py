@@ -3,7 +3,7 @@
 The generated project's own tests check headers with WebTest; this one checks
 that an independent RFC 9111 implementation (hishel, configured as a *shared*
 cache: a proxy or CDN serving many users) draws the intended conclusions from
-them, over real HTTP, against ``python -m <package>.serve`` with
+them, over real HTTP, against ``python -m <package>.scripts.serve`` with
 ``production.ini``:
 
 * public pages are reused within ``max-age`` (no request reaches the server),
@@ -116,7 +116,7 @@ def origin(request, tmp_path_factory):
     subprocess.run([*seed, "--items", "30"], **run)
     log = (project / "server.log").open("wb")
     server = subprocess.Popen(
-        server_command(venv / "python", "threads", project.name),
+        server_command(venv / "python", project.name),
         cwd=project,
         env=env,
         stdout=log,

@@ -1,5 +1,6 @@
 """Render tier: every combination of answers bakes into a clean project."""
 
+import ast
 import configparser
 import py_compile
 import re
@@ -19,12 +20,13 @@ RUFF = [sys.executable, "-m", "ruff"]
 # A few files that prove each answer took effect (present) or left no trace (absent).
 MARKERS = {
     ("orm", "sqlalchemy"): [
-        "{pkg}/db/models.py",
+        "{pkg}/db/base.py",
+        "{pkg}/catalog/models.py",
         "{pkg}/alembic/versions/0001_initial_catalog.py",
-        "{pkg}/seed.py",
-        "tests/test_db.py",
+        "{pkg}/scripts/seed.py",
+        "tests/catalog/test_db.py",
     ],
-    ("orm", "none"): ["tests/test_catalog_memory.py"],
+    ("orm", "none"): ["tests/catalog/test_catalog_memory.py"],
     ("concurrency", "gevent"): ["tests/test_serve_gevent.py"],
 }
 DEPENDENCIES = {
@@ -77,10 +79,17 @@ def test_files_match_the_answers(project):
         Path(name).suffix for name in files if name.startswith("shop/templates/")
     }
     assert templates == {extension}
-    assert "shop/catalog.py" in files and "shop/templating.py" in files
-    assert "tests/conftest.py" in files
+    for renamed in (
+        "shop/catalog/queries.py",
+        "shop/rendering/templating.py",
+        "shop/scripts/serve.py",
+        "shop/clients/fanout.py",
+        "tests/conftest.py",
+        "tests/catalog/conftest.py",
+    ):
+        assert renamed in files
     # whole-file alternatives are renamed to their real name, none left behind
-    variants = re.compile(r"(^|/)(catalog|templating|conftest)_\w+\.py$")
+    variants = re.compile(r"(^|/)(queries|templating|serve|fanout|conftest)_\w+\.py$")
     assert [name for name in files if variants.search(name)] == []
 
 
@@ -157,3 +166,71 @@ def test_orm_none_bakes_the_same_project_whatever_the_database(tmp_path, answers
         tmp_path / "sqlite", repo_name="shop", **answers | {"database": "sqlite"}
     )
     assert contents(ignored) == contents(sqlite)
+
+
+# The layout rule: only these parts of the package may import the example.
+MAY_IMPORT_THE_EXAMPLE = {
+    "catalog",
+    "views",
+    "scripts",
+    "alembic",
+    "routes",
+    "__init__",
+}
+
+
+def imported_modules(file, package_dir, package):
+    """Every module ``file`` imports, as a tuple of names inside the package."""
+    parts = file.relative_to(package_dir).with_suffix("").parts
+    here = parts[:-1]  # the package ``file`` belongs to
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                name = alias.name.split(".")
+                if name[0] == package:
+                    yield tuple(name[1:])
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[: len(here) - node.level + 1]
+            elif (node.module or "").split(".")[0] == package:
+                base = ()
+            else:
+                continue
+            module = tuple((node.module or "").split(".")) if node.module else ()
+            if not node.level:
+                module = module[1:]
+            for alias in node.names:
+                yield (*base, *module, alias.name)
+
+
+def test_infrastructure_never_imports_the_example(project):
+    """caching/, db/, web/, rendering/, clients/, settings: no import of catalog."""
+    _, path = project
+    package_dir = path / "shop"
+    offenders = []
+    for file in package_dir.rglob("*.py"):
+        top = file.relative_to(package_dir).with_suffix("").parts[0]
+        if top in MAY_IMPORT_THE_EXAMPLE:
+            continue
+        for module in imported_modules(file, package_dir, "shop"):
+            if module[:1] == ("catalog",):
+                offenders.append(f"{file.relative_to(path)} imports {'.'.join(module)}")
+    assert offenders == []
+
+
+def test_the_import_rule_sees_relative_and_absolute_imports(tmp_path):
+    """The checker above would fail: it finds each form of importing catalog."""
+    package_dir = tmp_path / "shop"
+    (package_dir / "caching").mkdir(parents=True)
+    forms = [
+        "from .. import catalog",
+        "from ..catalog import DATASET",
+        "from ..catalog.models import Item",
+        "import shop.catalog.queries",
+        "from shop.catalog import home",
+    ]
+    for number, form in enumerate(forms):
+        file = package_dir / "caching" / f"m{number}.py"
+        file.write_text(form + "\n", encoding="utf-8")
+        found = list(imported_modules(file, package_dir, "shop"))
+        assert found and found[0][0] == "catalog", (form, found)

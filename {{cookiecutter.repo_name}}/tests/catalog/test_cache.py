@@ -14,7 +14,11 @@ from dogpile.cache.api import NO_VALUE, CacheBackend, CantDeserializeException
 from markupsafe import Markup
 from pyramid.scripting import prepare
 
-from {{ cookiecutter.repo_name }}.caching.backends import backend_from_url, deserialize, serialize
+from {{ cookiecutter.repo_name }}.caching.backends import (
+    backend_from_url,
+    deserialize,
+    serialize,
+)
 from {{ cookiecutter.repo_name }}.caching.failopen import (
     CircuitBreaker,
     FailOpen,
@@ -109,7 +113,8 @@ def test_memory_cache_is_bounded():
 
 
 def test_memory_backend_says_it_is_per_process(caplog):
-    with caplog.at_level(logging.INFO, logger="{{ cookiecutter.repo_name }}.caching.store"):
+    logger = "{{ cookiecutter.repo_name }}.caching.store"
+    with caplog.at_level(logging.INFO, logger=logger):
         cache_from_settings({"cache.url": "memory://"}, "t")
     assert "per process" in caplog.text
 

@@ -16,8 +16,8 @@ from pymemcache.client.base import Client
 
 from {{ cookiecutter.repo_name }}.caching.backend_memcached import servers
 
-from . import shared_cache
 from ..services import memcached_server, require, url_reachable
+from . import shared_cache
 from .shared_cache import BOUND, make_cache, settings_for
 
 MEMCACHED_URL = os.environ.get("TEST_MEMCACHED_URL", "memcached://127.0.0.1:11211")

@@ -13,7 +13,6 @@ import redis
 
 from {{ cookiecutter.repo_name }}.caching.store import cache_from_settings
 
-from . import shared_cache
 from ..services import (
     ThrowawayServer,
     free_port,
@@ -21,6 +20,7 @@ from ..services import (
     require,
     url_reachable,
 )
+from . import shared_cache
 from .shared_cache import BOUND, make_cache, settings_for
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

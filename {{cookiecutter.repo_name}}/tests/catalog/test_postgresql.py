@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from {{ cookiecutter.repo_name }} import main
-from {{ cookiecutter.repo_name }}.db.engine import make_engine
 from {{ cookiecutter.repo_name }}.catalog.models import Category, Item
 from {{ cookiecutter.repo_name }}.catalog.seed import seed
+from {{ cookiecutter.repo_name }}.db.engine import make_engine
 
 from ..conftest import migrate
 

@@ -1,7 +1,7 @@
 """``make bench``: start the production server on a free port and load-test it.
 
-    python -m {{ cookiecutter.repo_name }}.scripts.bench [--duration 10] [--connections 64]
-        [--route /healthz ...] [--tool auto|wrk|python]
+    python -m {{ cookiecutter.repo_name }}.scripts.bench [--duration 10]
+        [--connections 64] [--route /healthz ...] [--tool auto|wrk|python]
 
 Runs the exact production command (``serve.COMMAND``) with ``production.ini``,
 then loads every example route in turn with wrk when it is installed, or else

@@ -1,7 +1,7 @@
 """Build the served static files: ``assets/`` -> ``static/`` + a manifest.
 
-``python -m {{ cookiecutter.repo_name }}.scripts.fingerprint`` (``make assets``) copies
-each source file to a name that contains its content hash (``app.css`` ->
+``make assets`` (``python -m {{ cookiecutter.repo_name }}.scripts.fingerprint``)
+copies each source file to a name that contains its content hash (``app.css`` ->
 ``app.1a2b3c4d5e.css``), writes a ``.gz`` beside every compressible file, and
 records the names in ``static-manifest.json`` for Pyramid's
 ``ManifestCacheBuster``. ``--check`` only reports whether the output is current

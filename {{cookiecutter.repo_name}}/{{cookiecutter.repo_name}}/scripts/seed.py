@@ -1,6 +1,6 @@
 """Seed the example catalog: ``make run`` (development) and ``make demo-data``.
 
-    python -m {{ cookiecutter.repo_name }}.scripts.seed development.ini [--items 1000]
+    python -m {{ cookiecutter.repo_name }}.scripts.seed INI [--items N]
 
 Idempotent: running it again tops the catalog up to ``--items`` and adds
 nothing when it is already there. The rate is reported.
