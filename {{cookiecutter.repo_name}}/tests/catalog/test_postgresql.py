@@ -129,7 +129,15 @@ def test_serialization_failure_is_retried(app_settings, databases):
     settings = {**app_settings, "sqlalchemy.url": databases["primary"]}
     with Configurator(settings=settings) as config:
         # the 503 page needs templating, routes and its stylesheet link
-        concerns = ("settings", "templating", "staticfiles", "routes", "db", "tweens")
+        concerns = (
+            "settings",
+            "web.health",
+            "rendering",
+            "web.staticfiles",
+            "routes",
+            "db",
+            "web.tweens",
+        )
         for concern in concerns:
             config.include(f"{{ cookiecutter.repo_name }}.{concern}")
         config.add_route("reprice", "/reprice")

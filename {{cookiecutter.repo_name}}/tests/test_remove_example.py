@@ -1,0 +1,47 @@
+"""``make remove-example`` on a copy of this project: what goes, what stays.
+
+The scaffold's own tests go further: they run ``make remove-example`` on baked
+projects, then their ``make test`` and ``make lint``.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+from {{ cookiecutter.repo_name }}.scripts import remove_example
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "{{ cookiecutter.repo_name }}"
+USES_THE_EXAMPLE = re.compile(r"^\s*(from|import) \S*catalog|include\(\"\.catalog", re.M)
+
+
+def copy_of_the_project(tmp_path):
+    ignore = shutil.ignore_patterns(".venv", "var", "*.sqlite*", "__pycache__", ".*")
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for name in (PACKAGE, "tests"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=ignore)
+    return tmp_path
+
+
+def test_the_example_goes_and_a_home_page_stays(tmp_path):
+    root = copy_of_the_project(tmp_path)
+    removed = remove_example.remove_example(root)
+    assert f"{PACKAGE}/catalog" in removed and "tests/catalog" in removed
+    assert not (root / PACKAGE / "catalog").exists()
+    assert (root / PACKAGE / "views" / "home.py").exists()
+    templates = root / PACKAGE / "templates"
+    assert sorted(path.stem for path in templates.iterdir()) == [
+        "404",
+        "error",
+        "home",
+        "layout",
+    ]
+    assert "<nav>" not in (templates / f"layout.{remove_example.EXTENSION}").read_text()
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        compile(text, str(path), "exec")
+        assert not USES_THE_EXAMPLE.search(text), path
+    makefile = (root / "Makefile").read_text()
+    assert "scripts.seed" not in makefile and "remove-example:" not in makefile
+    assert "fail_under = 70" in (root / "pyproject.toml").read_text()
