@@ -57,7 +57,8 @@ def assert_nothing_lost(project, concurrency, database_url):
         [bin_dir / "alembic", "-c", "production.ini", "upgrade", "head"], **run
     )
     subprocess.run(
-        [bin_dir / "python", "-m", f"{project.name}.seed", "production.ini"], **run
+        [bin_dir / "python", "-m", f"{project.name}.scripts.seed", "production.ini"],
+        **run,
     )
     server = subprocess.Popen(
         server_command(bin_dir / "python", project.name),

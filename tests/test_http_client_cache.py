@@ -112,7 +112,7 @@ def origin(request, tmp_path_factory):
         env["CACHE_URL"] = cache_url
     run = {"cwd": project, "env": env, "check": True, "capture_output": True}
     subprocess.run([venv / "alembic", "-c", "production.ini", "upgrade", "head"], **run)
-    seed = [venv / "python", "-m", f"{project.name}.seed", "production.ini"]
+    seed = [venv / "python", "-m", f"{project.name}.scripts.seed", "production.ini"]
     subprocess.run([*seed, "--items", "30"], **run)
     log = (project / "server.log").open("wb")
     server = subprocess.Popen(
