@@ -12,7 +12,9 @@ from {{ cookiecutter.repo_name }}.scripts import remove_example
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.repo_name }}"
-USES_THE_EXAMPLE = re.compile(r"^\s*(from|import) \S*catalog|include\(\"\.catalog", re.M)
+USES_THE_EXAMPLE = re.compile(
+    r"^\s*(from|import) \S*catalog|include\(\"\.catalog", re.MULTILINE
+)
 
 
 def copy_of_the_project(tmp_path):

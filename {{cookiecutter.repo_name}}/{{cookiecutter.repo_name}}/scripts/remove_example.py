@@ -101,16 +101,16 @@ def remove_example(root):
     layout = root / LAYOUT
     layout.write_text(NAVIGATION.sub("", layout.read_text(encoding="utf-8")))
     pyproject = root / "pyproject.toml"
-    pyproject.write_text(
-        COVERAGE_FLOOR.sub(f"fail_under = {FLOOR_WITHOUT_EXAMPLE}", pyproject.read_text())
-    )
+    floor = f"fail_under = {FLOOR_WITHOUT_EXAMPLE}"
+    pyproject.write_text(COVERAGE_FLOOR.sub(floor, pyproject.read_text()))
     welcome = root / PACKAGE / "templates" / f"welcome.{EXTENSION}"
     welcome.rename(root / PACKAGE / "templates" / f"home.{EXTENSION}")
     (root / PACKAGE / "views" / "home.py").write_text(HOME_VIEW, encoding="utf-8")
     return removed
 
 
-def main(root=Path.cwd()):
+def main(root=None):
+    root = Path.cwd() if root is None else root
     if not (root / PACKAGE / "catalog").is_dir():
         print("remove-example: the example is already gone", file=sys.stderr)
         return 1
