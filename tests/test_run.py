@@ -21,6 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from .after_install import (
+    assert_example_removable,
+    assert_serve_writes_no_rows,
+    assert_switch_works,
+)
 from .combinations import COVERING, SUPPORTED, slug
 from .conftest import bake
 from .nothing_lost import assert_nothing_lost
@@ -38,6 +43,11 @@ CACHE_URLS = {
     "memory": "memory://",
     "none": "none://",
 }
+
+
+# The combination that proves switching the cache and the database later.
+SWITCHED = COVERING[0]
+assert SWITCHED["cache_backend"] == "memory" and SWITCHED["database"] == "sqlite"
 
 
 def pytest_generate_tests(metafunc):
@@ -71,10 +81,11 @@ def project_environment(answers, name):
 def test_generated_suite_passes(answers, tmp_path):
     name = f"app_{slug(answers)}"
     project = bake(tmp_path, repo_name=name, **answers)
+    env = project_environment(answers, name)
     result = subprocess.run(
         ["make", "test", "PYTEST_ARGS=-q -p no:cacheprovider -rs"],
         cwd=project,
-        env=project_environment(answers, name),
+        env=env,
         capture_output=True,
         text=True,
         timeout=900,
@@ -86,6 +97,23 @@ def test_generated_suite_passes(answers, tmp_path):
         # Under load on the real production server: every acknowledged write kept.
         database_url = fresh_database(f"pf_{name}_writes")
         assert_nothing_lost(project, answers["concurrency"], database_url)
+    if answers["orm"] == "sqlalchemy":
+        empty = (
+            fresh_database(f"pf_{name}_empty")
+            if answers["database"] == "postgresql"
+            else f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        )
+        assert_serve_writes_no_rows(project, env, empty)
+    if answers == SWITCHED:
+        # The README's "switch later", as written: a setting plus an extra.
+        assert_switch_works(project, env, "redis", TEST_CACHE_URL=REDIS_URL)
+        assert_switch_works(
+            project,
+            env,
+            "postgresql",
+            TEST_DATABASE_URL=fresh_database(f"pf_{name}_switched"),
+        )
+    assert_example_removable(project, env)
     shutil.rmtree(project / ".venv", ignore_errors=True)
 
 

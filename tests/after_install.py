@@ -1,0 +1,118 @@
+"""What the run tier checks on an installed project besides its own suite.
+
+Each helper takes a baked project whose ``.venv`` ``make test`` has built, and
+the environment the run tier gives it:
+
+* ``assert_serve_writes_no_rows``: ``make serve`` on an empty database
+  migrates it and serves, and leaves every table empty (it never seeds).
+* ``assert_switch_works``: the README's "switch later" for a cache backend or
+  the database is a setting plus an extra (``pip install -e '.[redis]'``).
+* ``assert_example_removable``: ``make remove-example``, then the project's
+  own ``make test`` and ``make lint`` pass without the example.
+"""
+
+import json
+import os
+import signal
+import subprocess
+
+from .server import free_port, wait_for
+
+TIMEOUT = 900
+
+
+def make(project, *targets, env, **variables):
+    result = subprocess.run(
+        ["make", *targets, *(f"{name}={value}" for name, value in variables.items())],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    return output
+
+
+def row_counts(project, database_url):
+    """``{table: rows}`` of every table but Alembic's, read in the project's venv."""
+    script = (
+        "import json, sys; from sqlalchemy import create_engine, inspect, text; "
+        "engine = create_engine(sys.argv[1]); "
+        "names = [n for n in inspect(engine).get_table_names() "
+        "if n != 'alembic_version']; "
+        "c = engine.connect(); "
+        "print(json.dumps({n: c.execute(text(f'SELECT count(*) FROM {n}')).scalar() "
+        "for n in names}))"
+    )
+    done = subprocess.run(
+        [project / ".venv" / "bin" / "python", "-c", script, database_url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def assert_serve_writes_no_rows(project, env, database_url):
+    port = free_port()
+    serve_env = {
+        **env,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+    }
+    serve_env.pop("SECRET_KEY", None)  # make serve keeps one in .secret_key
+    process = subprocess.Popen(
+        ["make", "serve"],
+        cwd=project,
+        env=serve_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for(port, process)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        _, errors = process.communicate(timeout=60)
+    counts = row_counts(project, database_url)
+    assert counts and set(counts.values()) == {0}, counts
+    assert "SECRET_KEY not set: using the key made in .secret_key" in errors
+    assert (project / ".secret_key").stat().st_mode & 0o077 == 0
+
+
+def assert_switch_works(project, env, extra, **test_environ):
+    """``pip install -e '.[extra]'`` (as the README says), then the project's
+    data-set and health tests against the other backend."""
+    make(project, ".venv/.installed-" + extra, env=env)
+    result = subprocess.run(
+        [
+            project / ".venv" / "bin" / "python",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_datasets.py",
+            "tests/test_health.py",
+        ],
+        cwd=project,
+        env={**env, **test_environ, "REQUIRE_SERVICES": "1"},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert " passed" in output and "skipped" not in output, output[-2000:]
+
+
+def assert_example_removable(project, env):
+    output = make(project, "remove-example", env=env)
+    assert f"removed {project.name}/catalog" in output
+    assert not (project / project.name / "catalog").exists()
+    make(project, "test", env=env, PYTEST_ARGS="-q -p no:cacheprovider")
+    make(project, "lint", env=env)
