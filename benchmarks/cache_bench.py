@@ -1,7 +1,7 @@
 """Requests/s of ``/`` and ``/items`` with a warm server-side cache, per backend.
 
-One baked project (cache_backend=memcached, plus the Redis module copied from
-a redis bake so that ``CACHE_URL`` can switch between all four backends),
+One baked project (cache_backend=memcached; every project carries every
+backend's module, so ``CACHE_URL`` switches between all four backends),
 served by its production server (``python -m <pkg>.scripts.serve``, 2
 workers), one backend after the other in one run, measured with wrk. Writes
 ``results/cache.md``. Needs wrk, Redis on 127.0.0.1:6379 (database 9 is
@@ -15,7 +15,6 @@ import argparse
 import os
 import platform
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -101,8 +100,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="cache-bench-"))
-    project = bake(workdir, "memcached")
-    shutil.copy(bake(workdir, "redis") / PACKAGE / "cache_redis.py", project / PACKAGE)
+    project = bake(workdir, "memcached")  # every project carries every backend
     secret = "x" * 40
     env = {**os.environ, "APP_INI": "production.ini", "SECRET_KEY": secret}
     subprocess.run(

@@ -57,7 +57,7 @@ def build_database(project, settings, items, naive):
 
 def naive_item_page(request, page, per_page=50, after=None):
     """The textbook version: OFFSET, full rows, relationships loaded lazily."""
-    models = sys.modules[f"{REPO_NAME}.db.models"]
+    models = sys.modules[f"{REPO_NAME}.catalog.models"]
     item = models.Item
     rows = request.dbsession.scalars(
         select(item)

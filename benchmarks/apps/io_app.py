@@ -19,7 +19,7 @@ import os
 from pyramid.config import Configurator
 
 UPSTREAM = os.environ["UPSTREAM"]
-upstream = importlib.import_module(f"{os.environ['PROJECT_PACKAGE']}.upstream")
+upstream = importlib.import_module(f"{os.environ['PROJECT_PACKAGE']}.clients.upstream")
 service = upstream.Upstream(f"http://{UPSTREAM}", timeout=30)
 
 

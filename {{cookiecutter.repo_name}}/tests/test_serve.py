@@ -9,6 +9,8 @@ from pyramid.paster import get_appsettings
 
 from {{ cookiecutter.repo_name }}.scripts import bench, serve
 
+from .services import free_port
+
 
 @pytest.fixture
 def server_environ(tmp_path):
@@ -54,7 +56,7 @@ def test_workers_default_to_the_cpu_count():
 
 
 def test_production_command_serves_healthz_and_stops_on_sigterm(server_environ):
-    port = bench.free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     process = bench.start_server(port, server_environ)
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from {{ cookiecutter.repo_name }}.scripts import bench, serve
 
+from .services import free_port
 from .test_serve import server_environ  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).parent.parent
@@ -23,7 +24,7 @@ def test_concurrent_slow_requests_overlap(server_environ, tmp_path):  # noqa: F8
             "[app:main]\n", "[app:main]\npyramid.includes = tests.slow_view\n", 1
         )
     )
-    port = bench.free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     environ = {**server_environ, "APP_INI": str(ini), "PYTHONPATH": "."}
     process = bench.start_server(port, environ)

@@ -22,7 +22,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,17 +35,11 @@ from sqlalchemy import create_engine, make_url, text
 
 from {{ cookiecutter.repo_name }}.scripts import serve
 
-from ..services import require, url_reachable
+from ..services import free_port, require, url_reachable
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 SEEDED_ITEMS = 30
 NEW_ITEM = {"name": "", "price_cents": 1234, "category_id": 1}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Reply:
