@@ -63,7 +63,7 @@ def test_production_command_serves_healthz_and_stops_on_sigterm(server_environ):
         bench.wait_until_ready(base_url, process)
         with urllib.request.urlopen(base_url + "/healthz", timeout=5) as response:
             assert response.status == 200
-            assert json.load(response)["checks"]["database"] == "ok"
+            assert "down" not in json.load(response)["checks"].values()
     finally:
         returncode = bench.stop_server(process)
     assert returncode == 0

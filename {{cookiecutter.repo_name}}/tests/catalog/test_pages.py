@@ -72,11 +72,3 @@ def test_stylesheet_is_served(testapp):
     href = re.search(r'href="http://example.com(/static/[^"]+)"', testapp.get("/").text)
     response = testapp.get(href.group(1), status=200)
     assert response.content_type == "text/css"
-
-
-def test_healthz_reports_each_check(testapp):
-    response = testapp.get("/healthz", status=200)
-    assert response.json == {
-        "status": "ok",
-        "checks": {"database": "ok", "cache": "ok"},
-    }

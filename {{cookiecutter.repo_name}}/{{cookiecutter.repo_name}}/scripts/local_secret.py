@@ -29,7 +29,7 @@ def local_secret(path=SECRET_FILE):
     return key, True
 
 
-def main(argv=None):
+def main(argv=None):  # pragma: no cover - run in a subprocess by tests
     argv = sys.argv[1:] if argv is None else argv
     command = argv[1:] if argv[:1] == ["--"] else argv
     if not command:

@@ -109,7 +109,7 @@ def remove_example(root):
     return removed
 
 
-def main(root=None):
+def main(root=None):  # pragma: no cover - run by make remove-example
     root = Path.cwd() if root is None else root
     if not (root / PACKAGE / "catalog").is_dir():
         print("remove-example: the example is already gone", file=sys.stderr)

@@ -1,0 +1,66 @@
+"""Cached fragments and the example's pages: rendered once per version, fresh
+after a committed write."""
+
+import pytest
+from markupsafe import Markup
+from pyramid.scripting import prepare
+
+from {{ cookiecutter.repo_name }}.caching.request import RequestCache
+from {{ cookiecutter.repo_name }}.caching.store import cache_from_settings
+
+FRAGMENT = {
+    "pt": "item_row.pt",
+    "jinja2": "item_row.jinja2",
+    "mako": "item_row#item_row.mako",
+}["{{ cookiecutter.__template_ext }}"]
+ITEM = {"id": 1, "name": "Teapot", "category": {"id": 2, "name": "Kitchen"}, "tags": []}
+
+
+def memory():
+    return cache_from_settings({"cache.url": "memory://", "cache.quiet": "1"}, "t")
+
+
+# -- rendered fragments ----------------------------------------------------------
+
+
+@pytest.fixture
+def fragment_request(app):
+    env = prepare(registry=app.registry)
+    yield env["request"]
+    env["closer"]()
+
+
+def test_fragment_is_rendered_once_per_key_and_version(fragment_request):
+    cache = RequestCache(memory(), fragment_request)
+    first = cache.fragment("items", FRAGMENT, 1, item=ITEM)
+    assert isinstance(first, Markup)
+    assert ">Teapot</a>" in first and "Kitchen" in first
+    renamed = {**ITEM, "name": "Kettle"}
+    assert cache.fragment("items", FRAGMENT, 1, item=renamed) == first
+    cache.bump("items")
+    assert ">Kettle</a>" in cache.fragment("items", FRAGMENT, 1, item=renamed)
+
+
+def test_home_page_inserts_cached_rows_unescaped(testapp):
+    for _ in range(2):  # a miss, then a hit
+        page = testapp.get("/", status=200).text
+        assert '<li class="item"><a href="http://example.com/items/' in page
+        assert "&lt;li" not in page
+
+
+# -- invalidation after a committed write --------------------------------------
+
+NEW_ITEM = {"name": "Fresh teapot", "price_cents": 999, "category_id": 2}
+
+
+def test_post_invalidates_lists_pages_and_home(committing_app):
+    client = committing_app()
+    before = client.get("/api/items?page=3").json
+    home = client.get("/").text
+    assert "Fresh teapot" not in home
+    created = client.post_json("/api/items", NEW_ITEM, status=201).json
+    after = client.get("/api/items?page=3").json
+    assert len(after["items"]) == len(before["items"]) + 1
+    assert after["items"][-1]["id"] == created["id"]
+    assert "Fresh teapot" in client.get("/").text
+    assert client.get(f"/api/items/{created['id']}").json["name"] == "Fresh teapot"
