@@ -188,3 +188,20 @@ def test_cluster_down_at_start_up_does_not_stop_the_app():
 def test_sentinel_url_needs_a_service_name():
     with pytest.raises(ValueError, match="service_name"):
         cache_from_settings({"cache.url": "redis+sentinel://127.0.0.1:26379"}, "t")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:1/0",
+        "rediss://127.0.0.1:1/0",
+        "redis+sentinel://127.0.0.1:1/mymaster/0",
+        "redis+cluster://127.0.0.1:1",
+    ],
+)
+def test_every_redis_form_is_shared(url):
+    """One place decides (the backend object): ETags and invalidations then use
+    the shared generations, whichever form the URL takes. No server is needed
+    to build the cache: clients connect on first use."""
+    cache = cache_from_settings({"cache.url": url}, "t")
+    assert (cache.shared, cache.in_process, cache.keeps_data) == (True, False, True)
