@@ -1,10 +1,12 @@
-"""Any answer text is either rejected cleanly or lands in the output intact.
+"""Any answer text is either rejected by design or lands in the output intact.
 
 Hypothesis bakes random ``project_name``, ``description`` and ``author_name``
 values full of quotes, backslashes, newlines, non-ASCII and Jinja syntax. A
 bake either succeeds, and then every generated Python file compiles, the TOML
-and INI files parse and the answers read back exactly, or it fails, and then
-nothing is left behind.
+and INI files parse and the answers read back exactly, or it fails with one of
+the designed refusals, and then nothing is left behind. Answers the pre-gen
+hook's rules accept (and that hold no template syntax) must bake; answers they
+refuse must be refused. Any other exception fails the test.
 """
 
 import ast
@@ -13,10 +15,26 @@ import tempfile
 from pathlib import Path
 
 import tomllib
+from cookiecutter.exceptions import FailedHookException, UndefinedVariableInTemplate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jinja2.exceptions import TemplateError
+from slugify import slugify
 
-from .conftest import bake
+from .conftest import bake, load_hook
+
+pre = load_hook("pre_gen_project")
+# Cookiecutter renders answers as templates: bad template syntax is its error.
+TEMPLATE_SYNTAX = ("{{", "}}", "{%", "%}", "{#", "#}")
+TEMPLATE_REFUSALS = (UndefinedVariableInTemplate, TemplateError)
+DEFAULTS = {
+    "author_email": "you@example.com",
+    "cache_backend": "memory",
+    "orm": "sqlalchemy",
+    "database": "sqlite",
+    "template_engine": "chameleon",
+    "concurrency": "threads",
+}
 
 TRICKY = ['"', "'", "\\", "é", "漢", "🐍", "{{", "}}", "{%", "%}", "{#", "#}", "${"]
 TRICKY += ["%(", "%%", "<", ">", "&", ";", "#", " ", "a", "Z", "1"]
@@ -34,6 +52,17 @@ def project_name_in(module_text):
         if isinstance(node, ast.Assign) and node.targets[0].id == "PROJECT_NAME":
             return ast.literal_eval(node.value)
     raise AssertionError("PROJECT_NAME not found")
+
+
+def designed_refusal(error, templated):
+    """The pre-gen hook's refusal, the repo_name filter's one-line error
+    (``local_extensions.required_name``), or, for answers holding template
+    syntax, cookiecutter's own template error."""
+    if isinstance(error, FailedHookException):
+        return True
+    if isinstance(error, ValueError) and str(error).startswith("repo_name:"):
+        return "\n" not in str(error)
+    return templated and isinstance(error, TEMPLATE_REFUSALS)
 
 
 def check_project(project, answers):
@@ -65,13 +94,41 @@ def test_any_answer_bakes_safely_or_leaves_nothing(
         "description": description,
         "author_name": author_name,
     }
+    templated = any(
+        mark in value for value in answers.values() for mark in TEMPLATE_SYNTAX
+    )
+    if templated:  # rendered by cookiecutter first: any outcome below may happen
+        problems = None
+    else:
+        repo_name = slugify(project_name, separator="_")
+        problems = pre.validate({**DEFAULTS, **answers, "repo_name": repo_name})
     with tempfile.TemporaryDirectory() as output:
         try:
             project = bake(output, **answers)
-        except Exception:
+        except Exception as error:
+            assert designed_refusal(error, templated), repr(error)
+            assert problems is None or problems, f"valid answers refused: {answers}"
             assert list(Path(output).iterdir()) == [], "a failed bake left files"
             return
+        assert not problems, f"baked despite {problems}"
         check_project(project, answers)
+
+
+VALID = [
+    ('Café "Bob\'s" \\ Shop', "50% off; a < b & c", "Zoë O'Neil"),
+    ("漢字 Store", "%(here)s and %% signs", "李 #1"),
+    ("Emoji 🐍", "", "Ann-Marie"),
+]
+
+
+def test_valid_tricky_answers_bake_and_read_back(tmp_path):
+    for number, (project_name, description, author_name) in enumerate(VALID):
+        answers = {
+            "project_name": project_name,
+            "description": description,
+            "author_name": author_name,
+        }
+        check_project(bake(tmp_path / str(number), **answers), answers)
 
 
 def test_jinja_in_the_project_name_is_rendered_or_rejected(tmp_path):
