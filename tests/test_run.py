@@ -14,6 +14,7 @@ generated project fails the run instead.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,45 @@ CACHE_URLS = {
     "memory": "memory://",
     "none": "none://",
 }
+
+
+# "SKIPPED [count] file:line: reason", one per reason (pytest -rs).
+SKIP_LINE = re.compile(r"^SKIPPED \[(\d+)\] (\S+): (.*)$", re.MULTILINE)
+SKIP_TOTAL = re.compile(r"(\d+) skipped")
+
+
+def allowed_skips(answers):
+    """The reasons a generated suite may skip for with these answers: each is
+    a test that does not apply to the combination (the test's own condition)."""
+    shared = answers["cache_backend"] in ("redis", "memcached")
+    allowed = set()
+    if answers["orm"] == "sqlalchemy":
+        if answers["database"] == "postgresql":
+            allowed |= {"SQLite only", "the empty-database check runs on a throwaway"}
+        else:
+            allowed.add("PostgreSQL only")
+    if not shared:
+        allowed.add("a per-process cache: other processes' writes come from the db")
+    if answers["cache_backend"] != "none":
+        allowed.add("keeps pages")
+    if shared or answers["orm"] == "none":
+        allowed.add("versions come from the shared cache or memory: no query")
+    return allowed
+
+
+def unexpected_skips(output, answers):
+    """Skips outside the allow-list, whatever the environment (a missing server
+    included); and every skip must be listed, so the counts must agree."""
+    allowed = allowed_skips(answers)
+    skips = SKIP_LINE.findall(output)
+    total = SKIP_TOTAL.search(output)
+    listed = sum(int(count) for count, _, _ in skips)
+    assert listed == (int(total.group(1)) if total else 0), output[-3000:]
+    return [
+        f"{where}: {reason}"
+        for _, where, reason in skips
+        if not any(reason.startswith(prefix) or prefix in reason for prefix in allowed)
+    ]
 
 
 # The combination that proves switching the cache and the database later.
@@ -93,6 +133,7 @@ def test_generated_suite_passes(answers, tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     assert " passed" in output
+    assert unexpected_skips(output, answers) == []
     if answers["database"] == "postgresql":
         # Under load on the real production server: every acknowledged write kept.
         database_url = fresh_database(f"pf_{name}_writes")
