@@ -104,7 +104,11 @@ def remove_example(root):
     floor = f"fail_under = {FLOOR_WITHOUT_EXAMPLE}"
     pyproject.write_text(COVERAGE_FLOOR.sub(floor, pyproject.read_text()))
     welcome = root / PACKAGE / "templates" / f"welcome.{EXTENSION}"
-    welcome.rename(root / PACKAGE / "templates" / f"home.{EXTENSION}")
+    home = root / PACKAGE / "templates" / f"home.{EXTENSION}"
+    welcome.rename(home)
+    # Newer than any compiled copy of the old home page (templates.cache_directory),
+    # which an engine would otherwise keep using: it compares modification times.
+    home.touch()
     (root / PACKAGE / "views" / "home.py").write_text(HOME_VIEW, encoding="utf-8")
     return removed
 
