@@ -87,3 +87,13 @@ def test_create_rejects_huge_body(testapp):
 def test_create_needs_a_json_content_type(testapp):
     response = testapp.post("/api/items", {"name": "x"}, status=415)
     assert response.json["error"] == "Unsupported Media Type"
+
+
+def test_create_needs_utf8(testapp):
+    response = testapp.post(
+        "/api/items",
+        b"{}",
+        headers={"Content-Type": "application/json; charset=bogus"},
+        status=415,
+    )
+    assert response.json["message"] == "Send the request body as UTF-8."

@@ -63,7 +63,7 @@ def create_item(request):
         raise InvalidInput({"body": f"at most {MAX_BODY_BYTES} bytes"})
     try:
         body = request.json_body
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise InvalidInput({"body": "must be valid JSON (UTF-8)"}) from None
     new_item = parse_new_item(body)
     try:
