@@ -17,6 +17,8 @@ PRODUCTION_TWEENS = [
     "pyramid_tm.tm_tween_factory",  # one transaction per request
 {%- endif %}
     "pyramid.tweens.excview_tween_factory",  # error views
+    # TRACE, TRACK, CONNECT refused on every URL (a 405)
+    "{{ cookiecutter.repo_name }}.web.methods.refuse_methods_tween_factory",
     # client headers WebOb would fail on: dropped, or a 415
     "{{ cookiecutter.repo_name }}.web.tweens.malformed_headers_tween_factory",
 ]
