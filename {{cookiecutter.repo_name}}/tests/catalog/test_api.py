@@ -80,8 +80,8 @@ def test_create_rejects_malformed_json(testapp):
 
 def test_create_rejects_huge_body(testapp):
     body = {**VALID, "description": "x" * 70_000}
-    response = testapp.post_json("/api/items", body, status=400)
-    assert "body" in response.json["errors"]
+    response = testapp.post_json("/api/items", body, status=413)
+    assert response.json["message"] == "At most 65536 bytes."
 
 
 def test_create_needs_a_json_content_type(testapp):
