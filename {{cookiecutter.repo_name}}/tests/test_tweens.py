@@ -13,12 +13,14 @@ ROOT = Path(__file__).parent.parent
 # Exactly what production needs, outermost first. Timing and profiling are
 # registered but remove themselves when their setting is off.
 PRODUCTION_TWEENS = [
-    # malformed Range headers answered before WebOb can fail on them
-    "{{ cookiecutter.repo_name }}.web.tweens.invalid_range_tween_factory",
 {%- if cookiecutter.orm == "sqlalchemy" %}
     "pyramid_tm.tm_tween_factory",  # one transaction per request
 {%- endif %}
     "pyramid.tweens.excview_tween_factory",  # error views
+    # TRACE, TRACK, CONNECT refused on every URL (a 405)
+    "{{ cookiecutter.repo_name }}.web.methods.refuse_methods_tween_factory",
+    # client headers WebOb would fail on: dropped, or a 415
+    "{{ cookiecutter.repo_name }}.web.tweens.malformed_headers_tween_factory",
 ]
 
 

@@ -23,6 +23,9 @@ ENVIRONMENT_OVERRIDES = {
     "SERVER_TIMING": "server_timing",
     "PROFILING_TOKEN": "profiling.token",
     "FORWARDED_ALLOW_IPS": "proxy.trusted_addresses",
+    "MAX_BODY_BYTES": "app.max_body_bytes",
+    "BODY_TIMEOUT": "app.body_timeout",
+    "MAX_BODY_READERS": "app.max_body_readers",
 }
 
 ENVIRONMENTS = ("development", "testing", "production")
@@ -30,6 +33,18 @@ ENVIRONMENTS = ("development", "testing", "production")
 
 class SettingsError(ValueError):
     """A setting is missing or invalid: the app refuses to start."""
+
+
+def positive(settings, key, default, kind=int):
+    """``settings[key]`` as a positive ``kind``, or a ``SettingsError``."""
+    value = settings.get(key, default)
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not number > 0:
+        raise SettingsError(f"{key} = {value!r}: must be a positive number")
+    return number
 
 
 def settings_from_environment(settings, environ=os.environ):
@@ -48,6 +63,9 @@ class AppSettings:
     environment: str
     secret_key: str
     server_timing: bool
+    max_body_bytes: int  # web/bodies.py
+    body_timeout: float
+    max_body_readers: int
 
     @property
     def production(self):
@@ -65,6 +83,9 @@ class AppSettings:
             environment=environment,
             secret_key=settings.get("secret_key", "").strip(),
             server_timing=asbool(settings.get("server_timing", False)),
+            max_body_bytes=positive(settings, "app.max_body_bytes", 1024 * 1024),
+            body_timeout=positive(settings, "app.body_timeout", 20.0, float),
+            max_body_readers=positive(settings, "app.max_body_readers", 32),
         )
 
 

@@ -80,10 +80,38 @@ def test_create_rejects_malformed_json(testapp):
 
 def test_create_rejects_huge_body(testapp):
     body = {**VALID, "description": "x" * 70_000}
-    response = testapp.post_json("/api/items", body, status=400)
-    assert "body" in response.json["errors"]
+    response = testapp.post_json("/api/items", body, status=413)
+    assert response.json["message"] == "At most 65536 bytes."
 
 
 def test_create_needs_a_json_content_type(testapp):
     response = testapp.post("/api/items", {"name": "x"}, status=415)
     assert response.json["error"] == "Unsupported Media Type"
+
+
+def test_create_needs_utf8(testapp):
+    response = testapp.post(
+        "/api/items",
+        b"{}",
+        headers={"Content-Type": "application/json; charset=bogus"},
+        status=415,
+    )
+    assert response.json["message"] == "Send the request body as UTF-8."
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/items/1", "GET, HEAD"),
+        ("PUT", "/api/items", "GET, HEAD, POST"),
+        ("POST", "/items", "GET, HEAD"),
+        ("DELETE", "/items/1", "GET, HEAD"),
+        ("TRACE", "/api/items/1", "GET, HEAD"),
+    ],
+)
+def test_a_method_the_url_does_not_take_is_a_405(testapp, method, path, allow):
+    response = testapp.request(path, method=method, status=405)
+    assert response.headers["Allow"] == allow
+    assert b"get_item" not in response.body and b"predicate" not in response.body
+    if path.startswith("/api/"):
+        assert response.json["error"] == "Method Not Allowed"

@@ -11,7 +11,7 @@ from pyramid.session import SignedCookieSessionFactory
 
 from {{ cookiecutter.repo_name }}.caching import conditional, policies
 
-PUBLIC = "max-age=60, public"
+PUBLIC = "max-age=60"
 CACHEABLE = ["/", "/items", "/items?page=2", "/items/7", "/api/items", "/api/items/7"]
 NEW_ITEM = {"name": "Teapot", "price_cents": 1999, "category_id": 2, "tags": []}
 

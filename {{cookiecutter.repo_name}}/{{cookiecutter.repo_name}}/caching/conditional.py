@@ -50,7 +50,7 @@ def parse_http_date(value, now):
     """An aware datetime, or None when invalid or in the future (RFC 9110 13.1.3)."""
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # year 99999999999
         return None
     if moment.tzinfo is None or moment > now:
         return None

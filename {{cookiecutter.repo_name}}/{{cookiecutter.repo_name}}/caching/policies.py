@@ -1,6 +1,9 @@
 """Cache-Control policies for ``@view_config(http_cache=...)`` (Pyramid's deriver).
 
 * ``PUBLIC``: browsers and shared caches reuse it for a minute, then revalidate.
+  ``max-age`` alone makes it storable everywhere; ``public`` is not sent: it
+  only lets a shared cache store responses to requests with ``Authorization``
+  (RFC 9111 section 5.2.2.9), exactly the ones that must not be shared.
 * ``REVALIDATE``: stored, but revalidated on every use (cheap with ETag/304).
   Not ``http_cache=0``: Pyramid turns 0 into ``no-store``, which forbids that.
 * ``PRIVATE``: only the user's own browser may keep it (sessions, cookies, users).
@@ -20,7 +23,7 @@ from pyramid.events import NewResponse
 
 PUBLIC_MAX_AGE = 60
 
-PUBLIC = (PUBLIC_MAX_AGE, {"public": True})
+PUBLIC = (PUBLIC_MAX_AGE, {})
 REVALIDATE = (None, {"no_cache": True})
 PRIVATE = (None, {"private": True, "no_cache": True})
 NO_STORE = (None, {"no_store": True})

@@ -71,7 +71,12 @@ from ..caching import policies
 from ..rendering import template
 
 
-@view_config(route_name="home", renderer=template("home"), http_cache=policies.PUBLIC)
+@view_config(
+    route_name="home",
+    request_method="GET",
+    renderer=template("home"),
+    http_cache=policies.PUBLIC,
+)
 def home(request):
     return {}
 '''

@@ -6,7 +6,11 @@ grants, so the JSON API needs no CSRF token (``require_csrf=False``); HTML forms
 keep the default token check (``security.py``).
 """
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPUnsupportedMediaType
+from pyramid.httpexceptions import (
+    HTTPNotFound,
+    HTTPRequestEntityTooLarge,
+    HTTPUnsupportedMediaType,
+)
 from pyramid.view import view_config
 
 from .. import catalog
@@ -59,11 +63,13 @@ def get_item(request):
 def create_item(request):
     if request.content_type != "application/json":
         raise HTTPUnsupportedMediaType("Send the item as application/json.")
+    # Every body is read whole before the app runs (web/bodies.py), within the
+    # app's limit (app.max_body_bytes): Content-Length is exact.
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise InvalidInput({"body": f"at most {MAX_BODY_BYTES} bytes"})
+        raise HTTPRequestEntityTooLarge(f"At most {MAX_BODY_BYTES} bytes.")
     try:
         body = request.json_body
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise InvalidInput({"body": "must be valid JSON (UTF-8)"}) from None
     new_item = parse_new_item(body)
     try:

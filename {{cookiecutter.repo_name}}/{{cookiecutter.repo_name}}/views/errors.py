@@ -6,12 +6,14 @@ details; the traceback goes to the log only.
 
 import logging
 
+from pyramid.exceptions import PredicateMismatch
 from pyramid.httpexceptions import HTTPClientError
 from pyramid.view import exception_view_config, notfound_view_config
 
 from ..caching import policies
 from ..rendering import template
 from ..validation import InvalidInput
+from ..web import methods
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +36,29 @@ def error_body(request, status, error, heading, message):
 
 @notfound_view_config(renderer=template("404"), http_cache=policies.NO_STORE)
 def not_found(request):
+    message = getattr(request.exception, "detail", None)
+    return not_found_body(request, message or "Page not found.")
+
+
+def not_found_body(request, message):
     request.response.status_int = 404
-    message = getattr(request.exception, "detail", None) or "Page not found."
     if _wants_json(request):
         request.override_renderer = "json"
         return {"error": "not_found", "message": message}
     return {"message": message}
+
+
+@exception_view_config(
+    PredicateMismatch, renderer=template("404"), http_cache=policies.NO_STORE
+)
+def wrong_method(request):
+    """A route matched but none of its views takes the method: a 405 with
+    ``Allow``; another predicate did not match: a 404. Pyramid's message,
+    which names the view, is never shown."""
+    allowed = methods.allowed_methods(request)
+    if allowed is None or request.method in allowed:
+        return not_found_body(request, "Page not found.")
+    return http_error(request, methods.method_not_allowed(request))
 
 
 @exception_view_config(InvalidInput, renderer="json", http_cache=policies.NO_STORE)
@@ -51,10 +70,18 @@ def invalid_input(request):
 @exception_view_config(HTTPClientError, renderer="json", http_cache=policies.NO_STORE)
 def client_error(request):
     """Other 4xx (405, 415, CSRF...): JSON for the API, the plain page elsewhere."""
+    return http_error(request, request.exception)
+
+
+def http_error(request, exception):
+    """An HTTP exception as the response: its own page, or JSON under ``/api/``."""
     if not _wants_json(request):
-        return request.exception
-    request.response.status = request.exception.status
-    return {"error": request.exception.title, "message": request.exception.detail}
+        return exception
+    request.override_renderer = "json"
+    request.response.status = exception.status
+    if "Allow" in exception.headers:
+        request.response.headers["Allow"] = exception.headers["Allow"]
+    return {"error": exception.title, "message": exception.detail}
 
 
 @exception_view_config(

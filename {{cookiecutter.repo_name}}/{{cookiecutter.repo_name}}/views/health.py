@@ -13,7 +13,12 @@ from ..clients import fanout
 TIMEOUT = 2.0  # seconds; below a typical load-balancer probe timeout
 
 
-@view_config(route_name="healthz", renderer="json", http_cache=policies.NO_STORE)
+@view_config(
+    route_name="healthz",
+    request_method="GET",
+    renderer="json",
+    http_cache=policies.NO_STORE,
+)
 def healthz(request):
     calls = {
         name: (lambda check=check: check(request))

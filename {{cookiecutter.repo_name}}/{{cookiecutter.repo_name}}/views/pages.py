@@ -12,6 +12,7 @@ from .listing import item_listing
 
 @view_config(
     route_name="home",
+    request_method="GET",
     renderer=template("home"),
     http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
@@ -26,6 +27,7 @@ def home(request):
 
 @view_config(
     route_name="items",
+    request_method="GET",
     renderer=template("items"),
     http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
@@ -40,6 +42,7 @@ def items(request):
 
 @view_config(
     route_name="item",
+    request_method="GET",
     renderer=template("item"),
     http_cache=policies.PUBLIC,
     etag=catalog.DATASET,

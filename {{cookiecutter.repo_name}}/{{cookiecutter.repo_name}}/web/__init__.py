@@ -12,5 +12,6 @@ def includeme(config):
     config.include(".staticfiles")
     config.include(".security")
     config.include(".tweens")
+    config.include(".methods")
     config.include(".profiling")
     config.include(".scaleout")

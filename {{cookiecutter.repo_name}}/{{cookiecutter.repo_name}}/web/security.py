@@ -22,6 +22,9 @@ SECURITY_HEADERS = {
         "base-uri 'self'; form-action 'self'"
     ),
 }
+# Sent only on responses to https requests (directly, or through a trusted
+# proxy's X-Forwarded-Proto: web/proxy.py): RFC 6797 section 7.2 forbids it
+# over plain http.
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -62,15 +65,15 @@ def includeme(config):
         )
     )
     config.set_default_csrf_options(require_csrf=True)
-    headers = dict(SECURITY_HEADERS)
-    if app_settings.production:
-        headers["Strict-Transport-Security"] = HSTS
-    header_items = tuple(headers.items())
+    header_items = tuple(SECURITY_HEADERS.items())
+    hsts = app_settings.production
 
     def add_security_headers(event):
         response = event.response
         for name, value in header_items:
             response.headers.setdefault(name, value)
+        if hsts and event.request.environ["wsgi.url_scheme"] == "https":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         never_shared_with_cookie(response)
 
     config.add_subscriber(add_security_headers, NewResponse)

@@ -1,12 +1,22 @@
-"""Tweens: ``Server-Timing`` when enabled, nothing at all otherwise.
+"""Tweens: malformed client headers, and ``Server-Timing`` when enabled.
 
 Other concerns add their own metric with ``add_server_timing`` (the database
 adds ``db;dur=...;desc="N queries"`` from a tween nested inside this one).
 """
 
+import codecs
+import re
 import time
 
+from pyramid.httpexceptions import HTTPUnsupportedMediaType
+from pyramid.tweens import EXCVIEW
 from webob.byterange import Range
+from webob.datetime_utils import parse_date
+
+# Request headers WebOb parses as HTTP dates (its parser overflows on a year
+# such as 99999999999 instead of ignoring it).
+DATE_HEADERS = ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
+CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]*)', re.IGNORECASE)
 
 
 def add_server_timing(response, metric):
@@ -29,26 +39,54 @@ def server_timing_tween_factory(handler, registry):
     return server_timing_tween
 
 
-def invalid_range_tween_factory(handler, registry):
-    """Drop a malformed ``Range`` header instead of failing on it.
+def is_utf8(charset):
+    try:
+        return codecs.lookup(charset).name == "utf-8"
+    except LookupError:
+        return False
 
-    WebOb raises ``ValueError`` on some (``bytes=-``) while serving the
-    response, outside every exception view; RFC 9110 lets a server ignore an
-    invalid ``Range``, so the client simply gets the whole representation.
+
+def valid_date(value):
+    try:
+        return parse_date(value) is not None
+    except (OverflowError, ValueError):
+        return False
+
+
+def malformed_headers_tween_factory(handler, registry):
+    """Client headers WebOb would fail on: ignored, or a 415.
+
+    * A malformed ``Range`` (WebOb raises on ``bytes=-`` while serving the
+      response, outside every exception view) and an invalid
+      ``If-Modified-Since`` / ``If-Unmodified-Since`` are dropped: RFC 9110
+      lets a server ignore them, so the client gets the whole representation.
+    * A body in another charset than UTF-8 (``Content-Type: ...; charset=X``)
+      is a 415: WebOb raises on forms that are not UTF-8, and on JSON whose
+      charset Python does not know. Browsers send UTF-8 and name no charset.
+
+    Under the exception views, so the 415 gets the API's JSON error body.
     """
 
-    def invalid_range_tween(request):
-        value = request.environ.get("HTTP_RANGE")
+    def malformed_headers_tween(request):
+        environ = request.environ
+        value = environ.get("HTTP_RANGE")
         if value is not None:
             try:
                 Range.parse(value)
             except ValueError:
-                del request.environ["HTTP_RANGE"]
+                del environ["HTTP_RANGE"]
+        for name in DATE_HEADERS:
+            value = environ.get(name)
+            if value is not None and not valid_date(value):
+                del environ[name]
+        charset = CHARSET.search(environ.get("CONTENT_TYPE", ""))
+        if charset is not None and not is_utf8(charset.group(1)):
+            raise HTTPUnsupportedMediaType("Send the request body as UTF-8.")
         return handler(request)
 
-    return invalid_range_tween
+    return malformed_headers_tween
 
 
 def includeme(config):
-    config.add_tween(f"{__name__}.invalid_range_tween_factory")
+    config.add_tween(f"{__name__}.malformed_headers_tween_factory", under=EXCVIEW)
     config.add_tween(f"{__name__}.server_timing_tween_factory")
