@@ -78,7 +78,7 @@ def test_hit_miss_and_server_side_expiry(memcached_url):
 
 
 def test_generations_never_expire(memcached_url):
-    cache, key = shared_cache.assert_generations_last_until_a_write(memcached_url)
+    key = shared_cache.assert_generations_last_until_a_write(memcached_url)
     # memcached's meta get: the seconds left, -1 for none
     assert client_for(memcached_url).raw_command(f"mg {key} t") == b"HD t-1"
 

@@ -47,7 +47,7 @@ def test_hit_miss_and_server_side_expiry(redis_url):
 
 
 def test_generations_never_expire(redis_url):
-    cache, key = shared_cache.assert_generations_last_until_a_write(redis_url)
+    key = shared_cache.assert_generations_last_until_a_write(redis_url)
     assert redis.Redis.from_url(redis_url).ttl(key) == -1  # no expiry
 
 
