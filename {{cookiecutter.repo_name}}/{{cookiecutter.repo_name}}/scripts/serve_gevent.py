@@ -58,8 +58,8 @@ def server_options(environ, cpu_count):
         "accesslog": "-" if asbool(environ.get("ACCESS_LOG", False)) else None,
         # No control socket (gunicorn >= 25.1 opens $XDG_RUNTIME_DIR/gunicorn.ctl,
         # else ~/.gunicorn/gunicorn.ctl): one path for every gunicorn of the
-        # user, so a second instance took it over from the first. Stop and
-        # reload with signals (SIGTERM, SIGHUP) to the master instead.
+        # user, so a second instance took it over from the first. Signal the
+        # master instead (SIGTERM, TTIN/TTOU).
         "control_socket_disable": True,
     }
 
