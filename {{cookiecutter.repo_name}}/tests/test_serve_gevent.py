@@ -16,6 +16,7 @@ SLOW_SECONDS = 0.5
 
 
 def test_concurrent_slow_requests_overlap(server_environ, tmp_path):  # noqa: F811
+    """... and no control socket is opened where another gunicorn would too."""
     # production.ini plus one extra view that sleeps (tests/slow_view.py).
     ini = tmp_path / "production.ini"
     production = (ROOT / "production.ini").read_text()
@@ -26,7 +27,16 @@ def test_concurrent_slow_requests_overlap(server_environ, tmp_path):  # noqa: F8
     )
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    environ = {**server_environ, "APP_INI": str(ini), "PYTHONPATH": "."}
+    # gunicorn >= 25.1 would open $XDG_RUNTIME_DIR/gunicorn.ctl (~/.gunicorn
+    # without it): one path for every gunicorn of the user.
+    runtime_dir = tmp_path / "run"
+    runtime_dir.mkdir()
+    environ = {
+        **server_environ,
+        "APP_INI": str(ini),
+        "PYTHONPATH": ".",
+        "XDG_RUNTIME_DIR": str(runtime_dir),
+    }
     process = bench.start_server(port, environ)
     try:
         bench.wait_until_ready(base_url, process)
@@ -39,15 +49,19 @@ def test_concurrent_slow_requests_overlap(server_environ, tmp_path):  # noqa: F8
         with concurrent.futures.ThreadPoolExecutor(SLOW_REQUESTS) as pool:
             bodies = list(pool.map(get, range(SLOW_REQUESTS)))
         elapsed = time.monotonic() - start
+        opened = sorted(path.name for path in runtime_dir.iterdir())
     finally:
         assert bench.stop_server(process) == 0
     assert bodies == [b"slept"] * SLOW_REQUESTS
     # One worker: one after the other would take SLOW_REQUESTS * 0.5 s = 5 s.
     assert elapsed < SLOW_REQUESTS * SLOW_SECONDS / 2
+    assert opened == []
 
 
 def test_app_loads_in_the_master_with_pools_sized_to_worker_connections(ini_file):
     options = serve.server_options({"WORKER_CONNECTIONS": "250"}, cpu_count=2)
     assert options["preload_app"] and options["worker_class"] == "gevent_pywsgi"
-    app = serve.Server(options, ini_file).load()
+    server = serve.Server(options, ini_file)
+    assert server.cfg.control_socket_disable  # none in ~/.gunicorn, shared per user
+    app = server.load()
     assert app.registry.settings["cache.max_connections"] == "250"

@@ -1,5 +1,7 @@
 """Typed settings, environment overrides and the production secret check."""
 
+import secrets
+
 import pytest
 
 from {{ cookiecutter.repo_name }}.settings import (
@@ -36,8 +38,19 @@ def test_unknown_environment_is_refused():
         AppSettings.from_settings({"app.environment": "prod"})
 
 
-@pytest.mark.parametrize("secret", ["", "changeme", "short"])
-def test_production_refuses_a_placeholder_secret(secret):
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "",
+        "changeme",
+        "short",
+        # long enough, too little variety
+        "a" * 32,
+        "changeme" * 4,
+        "12345678" * 4,
+    ],
+)
+def test_production_refuses_a_placeholder_or_weak_secret(secret):
     app_settings = AppSettings.from_settings(
         {"app.environment": "production", "secret_key": secret}
     )
@@ -45,8 +58,15 @@ def test_production_refuses_a_placeholder_secret(secret):
         check_secret(app_settings)
 
 
-def test_production_accepts_a_real_secret():
-    secret = "k" * 40
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param(secrets.token_urlsafe(32), id="token_urlsafe"),
+        pytest.param(secrets.token_hex(32), id="token_hex"),
+        pytest.param("0123456789" * 4, id="ten-different"),  # the bare minimum
+    ],
+)
+def test_production_accepts_a_real_secret(secret):
     app_settings = AppSettings.from_settings(
         {"app.environment": "production", "secret_key": secret}
     )

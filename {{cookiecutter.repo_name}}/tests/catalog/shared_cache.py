@@ -1,6 +1,9 @@
 """What every shared cache (Redis, Memcached) must do, checked by each one's tests."""
 
+import time
 import uuid
+
+from dogpile.cache.api import NO_VALUE
 
 from {{ cookiecutter.repo_name }}.caching.store import cache_from_settings
 
@@ -70,3 +73,21 @@ def assert_two_app_instances_share_writes(committing_app, settings):
         created["id"]
     ]
     assert reader.get(f"/api/items/{created['id']}").json["name"] == "Shared"
+
+
+def assert_generations_last_until_a_write(url):
+    """Entries lapse on the server (after 2 x cache.expiration_time); a data
+    set's generation does not, so its ETags and stored pages stay valid until a
+    write. Returns the generation's backend key."""
+    cache = make_cache(settings_for(url, **{"cache.expiration_time": "1"}))
+    generation = cache.generation("items")
+    cache.get_or_create("items", "k", lambda: [1])
+    entry = cache.region.key_mangler(cache.key("items", "k", generation))
+    deadline = time.monotonic() + 5
+    while cache.region.backend.get_serialized(entry) is not NO_VALUE:
+        assert time.monotonic() < deadline, "the entry did not lapse on the server"
+        time.sleep(0.1)
+    assert cache.generation("items") == generation
+    cache.bump("items")
+    assert cache.generation("items") != generation
+    return cache.region.key_mangler(cache._generation_key("items"))

@@ -77,6 +77,12 @@ def test_hit_miss_and_server_side_expiry(memcached_url):
     assert client.touch(key, 1)
 
 
+def test_generations_never_expire(memcached_url):
+    key = shared_cache.assert_generations_last_until_a_write(memcached_url)
+    # memcached's meta get: the seconds left, -1 for none
+    assert client_for(memcached_url).raw_command(f"mg {key} t") == b"HD t-1"
+
+
 def test_logical_expiry_regenerates(memcached_url):
     cache = make_cache(settings_for(memcached_url, **{"cache.expiration_time": "1"}))
     assert cache.get_or_create("items", "k", lambda: "old") == "old"

@@ -46,6 +46,11 @@ def test_hit_miss_and_server_side_expiry(redis_url):
     assert 30 < client.ttl(key) <= 60  # Redis keeps it past dogpile's expiry
 
 
+def test_generations_never_expire(redis_url):
+    key = shared_cache.assert_generations_last_until_a_write(redis_url)
+    assert redis.Redis.from_url(redis_url).ttl(key) == -1  # no expiry
+
+
 def test_logical_expiry_regenerates(redis_url):
     cache = make_cache(settings_for(redis_url, **{"cache.expiration_time": "1"}))
     assert cache.get_or_create("items", "k", lambda: "old") == "old"
@@ -124,7 +129,9 @@ def test_sentinel_url_finds_the_master(sentinel, throwaway_redis, committing_app
     url = f"redis+sentinel://127.0.0.1:{sentinel.port}/cachemaster/0"
     cache = make_cache(settings_for(url))
     shared_cache.assert_created_once(cache)
-    assert redis.Redis(port=throwaway_redis.port).dbsize() > 0
+    master = redis.Redis(port=throwaway_redis.port)
+    assert master.dbsize() > 0
+    assert master.ttl(cache.region.key_mangler(cache._generation_key("items"))) == -1
     shared_cache.assert_two_app_instances_share_writes(
         committing_app, settings_for(url)
     )
@@ -173,6 +180,8 @@ def test_cluster_url(one_node_cluster):
         {"items": cache.generation("items")},
         "stored",
     )
+    node = redis.Redis(port=one_node_cluster.port)
+    assert node.ttl(cache.region.key_mangler(cache._generation_key("items"))) == -1
     assert cache.healthy
     one_node_cluster.stop()
     assert cache.get_or_create("items", "k2", lambda: "fresh") == "fresh"

@@ -28,6 +28,8 @@ import threading
 from dogpile.cache import register_backend
 from dogpile.cache.backends.memcached import PyMemcacheBackend
 
+from .backends import lasting
+
 
 class BytesSerde:
     """Store the region's serialized bytes as they are (no pickle)."""
@@ -97,6 +99,15 @@ class MemcachedPoolBackend(PyMemcacheBackend):
             **self.client_timeouts,
         )
 
+    def set(self, key, value):
+        """Lasting keys (data-set generations, ``backends.LASTING``) never
+        expire; a write replaces them (memcached may still evict them when
+        full, as any entry: a new generation is then made, never a stale one)."""
+        if lasting(key):
+            self.client.set(key, value, **{**self.set_arguments, "expire": 0})
+        else:
+            super().set(key, value)
+
     def ping(self):
         """For ``/healthz``: one ping can hit one server only; a dead server
         stays out of the ring until it is retried, so ask each one."""
@@ -118,7 +129,8 @@ def backend(parts, *, expiration_time, timeout, breaker, max_connections, **unus
         "url": servers(parts),
         "serde": BytesSerde(),
         # Memcached keeps entries past dogpile's expiry: one process
-        # regenerates while the others serve the old value.
+        # regenerates while the others serve the old value (all but the
+        # generations: MemcachedPoolBackend.set).
         "memcached_expire_time": expiration_time * 2,
         "connect_timeout": timeout,
         "timeout": timeout,

@@ -16,7 +16,13 @@ from urllib.parse import unquote
 
 from dogpile.cache import register_backend
 from dogpile.cache.api import NO_VALUE
-from dogpile.cache.backends.redis import RedisClusterBackend, RedisSentinelBackend
+from dogpile.cache.backends.redis import (
+    RedisBackend,
+    RedisClusterBackend,
+    RedisSentinelBackend,
+)
+
+from .backends import lasting
 
 
 def connection_kwargs(timeout, max_connections=100):
@@ -40,7 +46,8 @@ def common_arguments(expiration_time, timeout, max_connections):
         "socket_connect_timeout": timeout,
         "connection_kwargs": connection_kwargs(timeout, max_connections),
         # Redis drops keys a while after dogpile considers them stale, so one
-        # process regenerates while the others keep serving the old value.
+        # process regenerates while the others keep serving the old value
+        # (all but the generations: LastingKeys).
         "redis_expiration_time": expiration_time * 2,
         # One creator per key across all processes (stampede protection).
         "distributed_lock": True,
@@ -58,7 +65,22 @@ def servers(parts, default_port):
     return result
 
 
-class SentinelBackend(RedisSentinelBackend):
+class LastingKeys:
+    """Lasting keys (data-set generations, ``backends.LASTING``) are stored
+    without ``redis_expiration_time``: a write replaces them."""
+
+    def set_serialized(self, key, value):
+        if lasting(key):
+            self.writer_client.set(key, value)
+        else:
+            super().set_serialized(key, value)
+
+
+class ServerBackend(LastingKeys, RedisBackend):
+    """dogpile's Redis backend (one server)."""
+
+
+class SentinelBackend(LastingKeys, RedisSentinelBackend):
     """dogpile's Sentinel backend, reading from the master too.
 
     Replicas lag: a generation read from one could serve data older than a
@@ -70,7 +92,7 @@ class SentinelBackend(RedisSentinelBackend):
         self.reader_client = self.writer_client
 
 
-class ClusterBackend(RedisClusterBackend):
+class ClusterBackend(LastingKeys, RedisClusterBackend):
     """dogpile's Cluster backend, connecting on first use.
 
     ``RedisCluster()`` contacts the nodes at once; a cluster that is down when
@@ -103,8 +125,10 @@ class ClusterBackend(RedisClusterBackend):
         return [NO_VALUE if value is None else value for value in values]
 
 
+SERVER = f"{__package__}.redis"
 SENTINEL = f"{__package__}.sentinel"
 CLUSTER = f"{__package__}.cluster"
+register_backend(SERVER, __name__, "ServerBackend")
 register_backend(SENTINEL, __name__, "SentinelBackend")
 register_backend(CLUSTER, __name__, "ClusterBackend")
 
@@ -114,7 +138,7 @@ def backend(parts, *, expiration_time, timeout, breaker, max_connections=100):
     arguments = common_arguments(expiration_time, timeout, max_connections)
     password = unquote(parts.password) if parts.password else None
     if parts.scheme in ("redis", "rediss"):
-        return "dogpile.cache.redis", {"url": parts.geturl(), **arguments}
+        return SERVER, {"url": parts.geturl(), **arguments}
     if parts.scheme == "redis+cluster":
         from redis.cluster import ClusterNode
 

@@ -21,6 +21,7 @@ import orjson
 from dogpile.cache.api import CantDeserializeException
 from dogpile.cache.backends.memory import MemoryBackend
 from dogpile.cache.backends.null import NullBackend
+from dogpile.cache.util import sha1_mangle_key
 
 from .lru import LockedLRU
 
@@ -65,6 +66,29 @@ def backend_from_url(
         breaker=breaker,
         max_connections=max_connections,
     )
+
+
+# -- keys ------------------------------------------------------------------------
+
+# The server backends give every entry a server-side expiry (2 x
+# cache.expiration_time) except lasting keys: the data-set generations
+# (store.py). A generation lives until the next write replaces it; if it lapsed,
+# every ETag would change and every page re-render without any write. There is
+# one per data set, so they cannot pile up.
+LASTING = "lasting:"
+
+
+def mangle_key(key):
+    """sha1 of ``key`` (short, no spaces: Memcached takes it); lasting keys keep
+    their marker, for the backend to see."""
+    if key.startswith(LASTING):
+        return LASTING + sha1_mangle_key(key[len(LASTING) :])
+    return sha1_mangle_key(key)
+
+
+def lasting(key):
+    """Is ``key`` (as mangled) stored without expiry?"""
+    return key.startswith(LASTING)
 
 
 def in_process(backend):

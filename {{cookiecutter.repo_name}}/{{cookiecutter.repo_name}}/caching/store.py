@@ -3,9 +3,10 @@
 Invalidation works across processes by *generations*: each data set has a
 token stored in the cache itself; keys embed it, and a write replaces it
 (``Cache.bump``), so every process sharing the backend stops reading the old
-keys at once. Values are stored as JSON (orjson) in the shared backends: plain
-data survives deploys, and an entry that cannot be decoded (corrupt bytes, old
-format) is a miss, never a 500.
+keys at once. The token never expires on the server (``backends.LASTING``);
+the keys that embed it do. Values are stored as JSON (orjson) in the shared
+backends: plain data survives deploys, and an entry that cannot be decoded
+(corrupt bytes, old format) is a miss, never a 500.
 """
 
 import logging
@@ -14,7 +15,6 @@ import uuid
 
 from dogpile.cache import make_region
 from dogpile.cache.api import NO_VALUE
-from dogpile.cache.util import sha1_mangle_key
 from pyramid.settings import asbool
 
 from . import backends
@@ -65,7 +65,8 @@ class Cache:
         return self.healthy
 
     def _generation_key(self, dataset):
-        return f"{self.namespace}:gen:{dataset}"
+        # Lasting: no server-side expiry, only a write replaces it.
+        return f"{backends.LASTING}{self.namespace}:gen:{dataset}"
 
     def generation(self, dataset):
         """The current token of ``dataset``; created on first use (or after loss)."""
@@ -142,7 +143,7 @@ def cache_from_settings(settings, namespace):
         breaker=breaker,
         max_connections=int(settings["cache.max_connections"]),
     )
-    region = make_region(key_mangler=sha1_mangle_key).configure(
+    region = make_region(key_mangler=backends.mangle_key).configure(
         backend,
         expiration_time=expiration_time,
         arguments=arguments,

@@ -56,7 +56,17 @@ def server_options(environ, cpu_count):
         # SIGTERM: stop accepting, finish in-flight requests, then stop.
         "graceful_timeout": int(environ.get("SHUTDOWN_TIMEOUT", "20")),
         "accesslog": "-" if asbool(environ.get("ACCESS_LOG", False)) else None,
+        # No control socket (gunicorn >= 25.1 opens $XDG_RUNTIME_DIR/gunicorn.ctl,
+        # else ~/.gunicorn/gunicorn.ctl): one path for every gunicorn of the
+        # user, so a second instance took it over from the first. Signal the
+        # master instead (SIGTERM, TTIN/TTOU).
+        "control_socket_disable": True,
     }
+
+
+# Settings newer than the oldest gunicorn accepted (23.0), set only where the
+# installed one knows them (there is no control socket before 25.1).
+NEWER_SETTINGS = frozenset({"control_socket_disable"})
 
 
 def app_overrides(options):
@@ -72,7 +82,8 @@ class Server(BaseApplication):
 
     def load_config(self):
         for name, value in self.options.items():
-            self.cfg.set(name, value)
+            if name in self.cfg.settings or name not in NEWER_SETTINGS:
+                self.cfg.set(name, value)
 
     def load(self):
         from .. import main

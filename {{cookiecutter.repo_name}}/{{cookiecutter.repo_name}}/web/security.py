@@ -11,6 +11,12 @@ from pyramid.session import SignedCookieSessionFactory
 from ..settings import SettingsError
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret"}
+MIN_SECRET_LENGTH = 32
+# Too little variety: "a" * 32, "changeme" * 4, "12345678" * 4. Not 16: a random
+# hex key (secrets.token_hex(32), 64 characters) has fewer than 16 distinct
+# characters 23% of the time, fewer than 10 once in 10**12; token_urlsafe(32)
+# never in practice. A 32-character hex key falls below 10 once in 10,000.
+MIN_DISTINCT_CHARACTERS = 10
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -28,14 +34,21 @@ SECURITY_HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def weak_secret(secret):
+    return (
+        secret.lower() in PLACEHOLDER_SECRETS
+        or len(secret) < MIN_SECRET_LENGTH
+        or len(set(secret)) < MIN_DISTINCT_CHARACTERS
+    )
+
+
 def check_secret(app_settings):
     secret = app_settings.secret_key
-    if app_settings.production and (
-        secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 32
-    ):
+    if app_settings.production and weak_secret(secret):
         raise SettingsError(
-            "SECRET_KEY: production needs a random secret of at least 32 characters "
-            "(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            f"SECRET_KEY: production needs a random secret of at least "
+            f"{MIN_SECRET_LENGTH} characters, {MIN_DISTINCT_CHARACTERS} of them "
+            "different (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
     return secret
 
