@@ -45,6 +45,7 @@ def fresh_cache_namespace(app):
     original = cache.namespace
     cache.namespace = f"{original}-test-{uuid.uuid4().hex[:8]}"
     yield
+    cache.drop_generations()  # they never expire on Redis or Memcached
     cache.namespace = original
 
 

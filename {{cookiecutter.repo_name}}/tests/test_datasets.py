@@ -94,6 +94,7 @@ def instances(app_settings, articles):
 
     yield make
     for client in built:
+        client.app.registry.cache.drop_generations()
         engine = client.app.registry.get("dbengine")
         if engine is not None:
             engine.dispose()

@@ -82,6 +82,19 @@ class Cache:
         self.region.set(key, generation)
         self._recent[key] = (generation, self.clock())
 
+    def drop_generations(self):
+        """Delete this namespace's generation keys that this process used.
+
+        They never expire on the server, so whatever makes throwaway
+        namespaces (tests) removes them when done.
+        """
+        prefix = self._generation_key("")
+        used = [key for key in self._recent if key.startswith(prefix)]
+        if used:
+            self.region.delete_multi(used)
+        for key in used:
+            del self._recent[key]
+
     def recent_generation(self, dataset, max_age):
         """The generation this process read or made within ``max_age`` seconds.
 
