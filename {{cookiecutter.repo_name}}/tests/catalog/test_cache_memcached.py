@@ -7,6 +7,7 @@ with ``REQUIRE_SERVICES=1``.
 """
 
 import os
+import socket
 import threading
 import time
 from urllib.parse import urlsplit
@@ -65,6 +66,16 @@ def counted(value):
     return creator
 
 
+def server_ttl(url, key):
+    """The seconds Memcached still keeps ``key`` (meta get ``mg <key> t``)."""
+    host, _, port = url.split("://")[1].split(",")[0].partition(":")
+    with socket.create_connection((host, int(port or 11211)), timeout=5) as sock:
+        sock.sendall(f"mg {key} t\r\n".encode())
+        reply = sock.recv(256).decode()
+    assert reply.startswith("HD t"), reply  # "HD t<seconds>"; -1: never expires
+    return int(reply.split()[1][1:])
+
+
 def test_hit_miss_and_server_side_expiry(memcached_url):
     cache = make_cache(settings_for(memcached_url, **{"cache.expiration_time": "30"}))
     shared_cache.assert_created_once(cache)
@@ -73,8 +84,17 @@ def test_hit_miss_and_server_side_expiry(memcached_url):
     # JSON in memcached, not pickle: readable by any deploy of the app.
     assert client.get(key).endswith(b"|[1]")
     # Memcached keeps the entry past dogpile's expiry (one process regenerates
-    # while the others serve the old value); touch reports the key exists.
-    assert client.touch(key, 1)
+    # while the others serve the old value), twice as long, then drops it.
+    assert 30 < server_ttl(memcached_url, key) <= 60
+
+    short = make_cache(settings_for(memcached_url, **{"cache.expiration_time": "1"}))
+    short.get_or_create("items", "k", lambda: [1])
+    key = short.region.key_mangler(short.key("items", "k"))
+    assert client.get(key) is not None
+    deadline = time.monotonic() + 10  # a 2 s server TTL, on a loaded machine
+    while client.get(key) is not None:
+        assert time.monotonic() < deadline, "Memcached still holds the entry"
+        time.sleep(0.1)
 
 
 def test_logical_expiry_regenerates(memcached_url):
