@@ -15,7 +15,6 @@ from {{ cookiecutter.repo_name }}.caching.store import cache_from_settings
 
 from ..services import (
     ThrowawayServer,
-    free_port,
     redis_server,
     require,
     url_reachable,
@@ -152,7 +151,7 @@ def one_node_cluster(tmp_path):
         "yes",
         "--cluster-config-file",
         str(tmp_path / "n.conf"),
-        port=free_port(highest=55535),  # the cluster bus listens on port + 10000
+        highest=55535,  # the cluster bus listens on port + 10000
     ) as server:
         node = redis.Redis(port=server.port)
         node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
