@@ -6,16 +6,20 @@ Without a server those tests skip with the reason. With ``REQUIRE_SERVICES=1``
 
 import os
 import random
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from urllib.parse import urlsplit
 
 import pytest
 
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
+# How Redis, Memcached and Python report a port another process holds (EADDRINUSE).
+PORT_TAKEN = re.compile(r"address already in use", re.IGNORECASE)
 
 
 def reachable(host, port, timeout=0.5):
@@ -64,29 +68,60 @@ class ThrowawayServer:
     """A server process on a free port that a test may stop, pause and restart.
 
     ``command`` is a list with ``{port}`` placeholders. Use as a context manager.
+    Without a given ``port`` it takes a free one (below ``highest``, for servers
+    that also listen on port + N), and a fresh one if the server exits because
+    another process took it meanwhile. The server's output ends up in the
+    failure message when it does not start.
     """
 
-    def __init__(self, command, port=None):
+    ATTEMPTS = 5
+
+    def __init__(self, command, port=None, highest=None):
         executable = shutil.which(command[0])
         require(executable, f"{command[0]} is not installed")
-        self.port = port or free_port()
-        self.command = [
-            executable,
-            *(part.format(port=self.port) for part in command[1:]),
-        ]
+        self.template = [executable, *command[1:]]
+        self.highest = highest
+        self.fixed = port is not None  # chosen by the test, or already in use
+        self.port = port or free_port(highest)
         self.process = None
+        self.output = None
+
+    @property
+    def command(self):
+        return [part.format(port=self.port) for part in self.template]
 
     def start(self):
+        for _ in range(self.ATTEMPTS):
+            problem = self._launch()
+            if problem is None:
+                self.fixed = True  # restarts keep the port the test knows
+                return self
+            if self.fixed or not PORT_TAKEN.search(problem):
+                break
+            self.port = free_port(self.highest)
+        pytest.fail(f"{self.template[0]} did not start on port {self.port}: {problem}")
+
+    def _launch(self):
+        """None once the server answers; else why not, with its output."""
+        if self.output:
+            self.output.close()
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115 (the server's lifetime)
         self.process = subprocess.Popen(
-            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            self.command, stdout=self.output, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 10
-        while not reachable("127.0.0.1", self.port, timeout=0.1):
-            if time.monotonic() > deadline or self.process.poll() is not None:
+        while self.process.poll() is None:
+            if reachable("127.0.0.1", self.port, timeout=0.1):
+                return None
+            if time.monotonic() > deadline:
                 self.stop()
-                pytest.fail(f"{self.command[0]} did not start on port {self.port}")
+                return f"no answer within 10 s\n{self.read_output()}"
             time.sleep(0.02)
-        return self
+        return f"exit status {self.process.returncode}\n{self.read_output()}"
+
+    def read_output(self, limit=4000):
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")[-limit:]
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -107,15 +142,18 @@ class ThrowawayServer:
         if self.process:
             self.resume()
         self.stop()
+        if self.output:
+            self.output.close()
 
 
-def redis_server(*arguments, port=None):
+def redis_server(*arguments, port=None, highest=None):
     return ThrowawayServer(
         [
             *("redis-server", "--port", "{port}", "--save", "", "--appendonly", "no"),
             *arguments,
         ],
         port=port,
+        highest=highest,
     )
 
 

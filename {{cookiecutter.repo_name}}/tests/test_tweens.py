@@ -1,12 +1,17 @@
 """The tween chain production runs, and development-only tools."""
 
+import sys
 from pathlib import Path
 
-import pytest
 from pyramid.interfaces import ITweens
 from pyramid.paster import get_appsettings
 
 from {{ cookiecutter.repo_name }} import main
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the testing extra installs tomli on 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).parent.parent
 
@@ -67,7 +72,6 @@ def test_testing_adds_server_timing_and_profiling(app):
 
 
 def test_debug_toolbar_only_in_development_and_only_in_the_dev_extra():
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     for ini in ("production.ini", "testing.ini"):
         assert "pyramid_debugtoolbar" not in (ROOT / ini).read_text()
     assert "pyramid_debugtoolbar" in (ROOT / "development.ini").read_text()

@@ -1,6 +1,11 @@
 """Cached fragments and the example's pages: rendered once per version, fresh
 after a committed write."""
 
+{% if cookiecutter.orm == "sqlalchemy" -%}
+import threading
+import uuid
+
+{% endif -%}
 import pytest
 from markupsafe import Markup
 from pyramid.scripting import prepare
@@ -64,3 +69,54 @@ def test_post_invalidates_lists_pages_and_home(committing_app):
     assert after["items"][-1]["id"] == created["id"]
     assert "Fresh teapot" in client.get("/").text
     assert client.get(f"/api/items/{created['id']}").json["name"] == "Fresh teapot"
+{%- if cookiecutter.orm == "sqlalchemy" %}
+
+
+def test_a_read_between_flush_and_commit_is_retired_by_the_commit(
+    app, committing_app, monkeypatch
+):
+    """Old rows cached by another process before the commit: the commit retires them.
+
+    ``request.cache.changed`` bumps the generation at once, then again after the
+    commit. Between the two, another app instance reads under the new
+    generation what its own transaction sees, the rows before the write, and
+    caches it. Without the bump after commit that list and that page stay
+    stale for ``cache.expiration_time``. With a per-process cache the other
+    reader is another thread of this instance, and the database's version is
+    reused for a long ``httpcache.version_ttl``: the commit's bump alone must
+    retire it.
+    """
+    settings = {"cache.namespace": f"test-{uuid.uuid4().hex[:8]}"}
+    if not app.registry.cache.shared:
+        settings["cache.url"] = "memory://"
+        settings["cache.quiet"] = "1"
+        settings["httpcache.version_ttl"] = "60"
+    writer = committing_app(**settings)
+    reader = committing_app(**settings) if app.registry.cache.shared else writer
+    before = [item["id"] for item in reader.get("/api/items?page=3").json["items"]]
+    in_flight = {}
+
+    def read():
+        in_flight["ids"] = [
+            item["id"] for item in reader.get("/api/items?page=3").json["items"]
+        ]
+        in_flight["home"] = reader.get("/").text
+
+    changed = RequestCache.changed
+
+    def changed_then_another_process_reads(self, dataset):
+        changed(self, dataset)  # flushed and bumped; the commit is still to come
+        other = threading.Thread(target=read)
+        other.start()
+        other.join()
+
+    monkeypatch.setattr(RequestCache, "changed", changed_then_another_process_reads)
+    created = writer.post_json("/api/items", NEW_ITEM, status=201).json
+    monkeypatch.undo()
+
+    assert in_flight["ids"] == before  # the race happened: the old rows were read
+    assert "Fresh teapot" not in in_flight["home"]
+    after = [item["id"] for item in reader.get("/api/items?page=3").json["items"]]
+    assert after == [*before, created["id"]]
+    assert "Fresh teapot" in reader.get("/").text
+{%- endif %}

@@ -15,13 +15,12 @@ from {{ cookiecutter.repo_name }}.caching.store import cache_from_settings
 
 from ..services import (
     ThrowawayServer,
-    free_port,
     redis_server,
     require,
     url_reachable,
 )
 from . import shared_cache
-from .shared_cache import BOUND, make_cache, settings_for
+from .shared_cache import bound_after, make_cache, settings_for
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -79,12 +78,13 @@ def test_server_stopped_mid_run_fails_open_and_recovers(
     breaker = client.app.registry.cache.breaker
     assert client.get("/items").status_int == 200
     assert redis.Redis(port=throwaway_redis.port).dbsize() > 0  # cached there
+    bound = bound_after(lambda: client.get("/items/3"))
 
     throwaway_redis.stop()
     for path in ["/", "/items", "/items/3", "/api/items", "/api/items/3"] * 4:
         started = time.monotonic()
         assert client.get(path).status_int == 200
-        assert time.monotonic() - started < BOUND
+        assert time.monotonic() - started < bound
     assert client.get("/healthz").json["checks"]["cache"] == "degraded"
     assert caplog.text.count("cache backend failed") == 1
 
@@ -100,14 +100,15 @@ def test_server_that_stops_answering_costs_one_timeout(throwaway_redis, committi
     url = f"redis://127.0.0.1:{throwaway_redis.port}/0"
     client = committing_app(**settings_for(url, **{"cache.retry_after": "60"}))
     client.get("/items")
+    bound = bound_after(lambda: client.get("/items"))
     throwaway_redis.pause()  # port open, no answers: every call would time out
     durations = []
     for _ in range(10):
         started = time.monotonic()
         assert client.get("/items").status_int == 200
         durations.append(time.monotonic() - started)
-    assert durations[0] < BOUND  # the call that opened the breaker
-    assert sum(durations[1:]) < BOUND  # the rest skip the server
+    assert durations[0] < bound  # the call that opened the breaker
+    assert sum(durations[1:]) < bound  # the rest skip the server
 
 
 # -- Sentinel ------------------------------------------------------------------
@@ -141,10 +142,11 @@ def test_sentinel_master_down_fails_open(sentinel, throwaway_redis, committing_a
     url = f"redis+sentinel://127.0.0.1:{sentinel.port}/cachemaster/0"
     client = committing_app(**settings_for(url))
     client.get("/items")
+    bound = bound_after(lambda: client.get("/items"))
     throwaway_redis.stop()
     started = time.monotonic()
     assert client.get("/items").status_int == 200
-    assert time.monotonic() - started < BOUND
+    assert time.monotonic() - started < bound
     assert client.get("/healthz").json["checks"]["cache"] == "degraded"
 
 
@@ -159,7 +161,7 @@ def one_node_cluster(tmp_path):
         "yes",
         "--cluster-config-file",
         str(tmp_path / "n.conf"),
-        port=free_port(highest=55535),  # the cluster bus listens on port + 10000
+        highest=55535,  # the cluster bus listens on port + 10000
     ) as server:
         node = redis.Redis(port=server.port)
         node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)

@@ -1,5 +1,6 @@
 """HTTP caching: exact header policies, and 304s decided before any work."""
 
+import uuid
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -10,6 +11,8 @@ from pyramid.events import BeforeRender, NewResponse
 from pyramid.session import SignedCookieSessionFactory
 
 from {{ cookiecutter.repo_name }}.caching import conditional, policies
+
+from ..test_datasets import Articles, articles_app
 
 PUBLIC = "max-age=60"
 CACHEABLE = ["/", "/items", "/items?page=2", "/items/7", "/api/items", "/api/items/7"]
@@ -89,9 +92,26 @@ def test_writes_are_never_stored(testapp):
     assert "ETag" not in response.headers
 
 
-def test_pages_of_one_version_share_the_etag_but_not_across_data_sets(testapp):
-    etags = {testapp.get(url).headers["ETag"] for url in CACHEABLE}
-    assert len(etags) == 1
+def test_pages_of_one_version_share_the_etag_but_not_across_data_sets(app_settings):
+    """The example's pages and a second data set's ("articles", test_datasets)."""
+    articles = Articles()
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    client = articles_app({**app_settings, "cache.namespace": namespace}, articles)
+
+    def item_etags():
+        return {client.get(url).headers["ETag"] for url in CACHEABLE}
+
+    items = item_etags()
+    assert len(items) == 1
+    first = client.get("/articles").headers["ETag"]
+    assert first not in items
+    client.post("/articles", {"title": "Second article"})
+    second = client.get("/articles").headers["ETag"]
+    assert second not in {first, *items}
+    assert item_etags() == items  # the articles' write left the items' version
+    engine = client.app.registry.get("dbengine")
+    if engine is not None:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("url", CACHEABLE)
