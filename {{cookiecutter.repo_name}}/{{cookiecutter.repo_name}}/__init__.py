@@ -10,7 +10,7 @@ from pyramid.config import Configurator
 
 from .caching import pagecache
 from .settings import settings_from_environment
-from .web import proxy
+from .web import hosts, proxy
 
 
 def main(global_config, **settings):
@@ -37,6 +37,7 @@ def make_config(settings):
 
 def make_app(config):
     """Warm pages are answered before Pyramid builds a request
-    (caching/pagecache.py), keyed on the scheme a TLS-terminating proxy was
-    asked with (web/proxy.py)."""
-    return proxy.wrap(pagecache.wrap(config.make_wsgi_app()))
+    (caching/pagecache.py), keyed on the canonical origin: the scheme a
+    TLS-terminating proxy was asked with (web/proxy.py) and an allowed host
+    (web/hosts.py, which refuses the others in production)."""
+    return proxy.wrap(hosts.wrap(pagecache.wrap(config.make_wsgi_app())))

@@ -20,12 +20,16 @@ ENVIRONMENT_OVERRIDES = {
     "DATABASE_PGBOUNCER": "sqlalchemy.pgbouncer",
     "CACHE_URL": "cache.url",
     "SECRET_KEY": "secret_key",
+    "ALLOWED_HOSTS": "app.allowed_hosts",
+    "PAGE_CACHE": "pagecache.enabled",
     "SERVER_TIMING": "server_timing",
     "PROFILING_TOKEN": "profiling.token",
     "FORWARDED_ALLOW_IPS": "proxy.trusted_addresses",
 }
 
 ENVIRONMENTS = ("development", "testing", "production")
+# Host names a request may name when app.allowed_hosts is not set.
+LOCAL_HOSTS = "localhost 127.0.0.1 ::1"
 
 
 class SettingsError(ValueError):
@@ -48,6 +52,9 @@ class AppSettings:
     environment: str
     secret_key: str
     server_timing: bool
+    # Host names (lowercase, no port) this site answers to; the first one is
+    # where absolute links point when a request names none of them.
+    allowed_hosts: tuple = tuple(LOCAL_HOSTS.split())
 
     @property
     def production(self):
@@ -65,7 +72,28 @@ class AppSettings:
             environment=environment,
             secret_key=settings.get("secret_key", "").strip(),
             server_timing=asbool(settings.get("server_timing", False)),
+            allowed_hosts=parse_hosts(settings.get("app.allowed_hosts") or LOCAL_HOSTS),
         )
+
+
+def parse_hosts(value):
+    """``"Example.com, www.example.com"`` -> ``("example.com", "www.example.com")``.
+
+    Comma- or space-separated host names, without scheme or port; IPv6
+    addresses with or without brackets.
+    """
+    hosts = []
+    for entry in value.replace(",", " ").split():
+        host = entry.lower().rstrip(".")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        if "/" in host or (":" in host and host.count(":") < 2):
+            raise SettingsError(
+                f"app.allowed_hosts: {entry!r} must be a host name without "
+                "scheme or port (ALLOWED_HOSTS=example.com,www.example.com)"
+            )
+        hosts.append(host)
+    return tuple(dict.fromkeys(hosts))
 
 
 def includeme(config):

@@ -38,7 +38,7 @@ from {{ cookiecutter.repo_name }}.scripts import serve
 
 from ..services import require, url_reachable
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 SEEDED_ITEMS = 30
 NEW_ITEM = {"name": "", "price_cents": 1234, "category_id": 1}
 
