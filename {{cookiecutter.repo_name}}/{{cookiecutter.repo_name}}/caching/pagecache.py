@@ -84,6 +84,8 @@ PER_RESPONSE_HEADERS = {"expires", "date", "server-timing"}
 # Not sent with a 304 (RFC 9110 15.4.5): they describe the absent body.
 BODY_HEADERS = {"content-type", "content-length"}
 HIT_TIMING = ("Server-Timing", 'page;desc="stored"')
+QUERY = "QUERY_STRING"
+KNOWN_URLS = 10_000  # canonical URLs whose key each process remembers
 MEMORY_BYTES = 32 * 1024 * 1024  # pagecache.memory_bytes: pages per process
 ENTRY_OVERHEAD = 400  # bytes of Python objects around a body and its headers
 MAX_AGE = re.compile(r"max-age=(\d+)")
@@ -138,10 +140,12 @@ def canonical(parser, text):
 def page_key(environ, declared, matchdict):
     """The key of this request's page, or None if it must not be stored."""
     origin = environ.get(ORIGIN)
-    query = environ.get("QUERY_STRING", "")
+    query = environ.get(QUERY, "")
     if origin is None or not query.isascii():
         return None
     parameters = declared.parameters
+    if not query and not matchdict:
+        return f"page:{origin}|{declared.name}|"
     parts = []
     for name, text in sorted(matchdict.items()):
         parser = parameters.get(name)
@@ -166,13 +170,23 @@ def page_key(environ, declared, matchdict):
     return f"page:{origin}|{declared.name}|{'&'.join(parts)}"
 
 
-def request_key(environ, routes):
+def request_key(environ, routes, known=None):
     """``(key, route name)`` when this request's page may be looked up and stored.
 
     The first route whose pattern matches the path decides, as in Pyramid
     (route predicates aside: the view that runs must be the route's
-    page-cached one, or nothing is stored).
+    page-cached one, or nothing is stored). ``known`` (a dict) remembers the
+    URLs that had a key, up to ``KNOWN_URLS``: a warm page costs one lookup.
+    Junk URLs have none, so they never fill it.
     """
+    if known is not None:
+        url = (environ.get(ORIGIN), environ.get("PATH_INFO"), environ.get(QUERY))
+        found = known.get(url)
+        if found is None:
+            found = request_key(environ, routes)
+            if found is not None and len(known) < KNOWN_URLS:
+                known[url] = found
+        return found
     try:
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
     except UnicodeError:
@@ -397,6 +411,7 @@ class PageCache:
         self.versions = app.registry.http_versions
         self.datasets = tuple(sorted(app.registry.page_cache_datasets))
         self.routes = declared_routes(app.registry)
+        self.known_urls = {}  # (origin, path, query) -> (key, route)
         self.server_timing = app.registry.app_settings.server_timing
         app.registry.page_cache = self  # for tests and introspection
 
@@ -410,7 +425,7 @@ class PageCache:
             )  # a date comparison: Pyramid's conditional_view decides
         ):
             return self.app(environ, start_response)
-        found = request_key(environ, self.routes)
+        found = request_key(environ, self.routes, self.known_urls)
         if found is None:  # static files, /healthz, odd hosts or parameters...
             return self.app(environ, start_response)
         key, environ[ROUTE] = found

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 ORIGIN = "app.origin"  # environ: the canonical origin, when pages may be stored
 DEFAULT_PORTS = {"http": "80", "https": "443"}
+KNOWN_HOSTS = 256  # forms of allowed hosts remembered (a dict lookup per request)
 BAD_HOST = b"400 Bad Request: unknown Host (see app.allowed_hosts / ALLOWED_HOSTS)\n"
 
 
@@ -57,8 +58,21 @@ class AllowedHosts:
         self.registry = app.registry
         self.hosts = frozenset(hosts)
         self.production = production
+        self._known = {}  # (Host, scheme, port, script) -> (canonical, origin)
 
     def __call__(self, environ, start_response):
+        seen = (
+            environ.get("HTTP_HOST"),
+            environ["wsgi.url_scheme"],
+            environ.get("SERVER_PORT"),
+            environ.get("SCRIPT_NAME", ""),
+        )
+        known = self._known.get(seen)  # an allowed host seen before: no parsing
+        if known is not None:
+            environ["HTTP_HOST"], origin = known
+            if origin is not None:
+                environ[ORIGIN] = origin
+            return self.app(environ, start_response)
         host, port = split_host(environ)
         if host not in self.hosts:
             if self.production:
@@ -79,9 +93,12 @@ class AllowedHosts:
         default_port = port is None or port == DEFAULT_PORTS.get(scheme)
         canonical = name if default_port else f"{name}:{port}"
         environ["HTTP_HOST"] = canonical
+        origin = None
         if default_port or port == environ.get("SERVER_PORT"):
             script = environ.get("SCRIPT_NAME", "")
-            environ[ORIGIN] = f"{scheme}://{canonical}{script}"
+            origin = environ[ORIGIN] = f"{scheme}://{canonical}{script}"
+        if len(self._known) < KNOWN_HOSTS:  # allowed hosts only: a few forms
+            self._known[seen] = (canonical, origin)
         return self.app(environ, start_response)
 
 
