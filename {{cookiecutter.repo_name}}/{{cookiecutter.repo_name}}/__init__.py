@@ -10,7 +10,7 @@ from pyramid.config import Configurator
 
 from .caching import pagecache
 from .settings import settings_from_environment
-from .web import bodies, proxy
+from .web import bodies, hosts, proxy
 
 
 def main(global_config, **settings):
@@ -37,7 +37,8 @@ def make_config(settings):
 
 def make_app(config):
     """Warm pages are answered before Pyramid builds a request
-    (caching/pagecache.py), keyed on the scheme a TLS-terminating proxy was
-    asked with (web/proxy.py); request bodies are read within a size and time
-    budget before anything else runs (web/bodies.py)."""
-    return proxy.wrap(bodies.wrap(pagecache.wrap(config.make_wsgi_app())))
+    (caching/pagecache.py), keyed on the canonical origin: the scheme a
+    TLS-terminating proxy was asked with (web/proxy.py) and an allowed host
+    (web/hosts.py, which refuses the others in production). Request bodies are
+    read within a size and time budget before the app runs (web/bodies.py)."""
+    return proxy.wrap(hosts.wrap(bodies.wrap(pagecache.wrap(config.make_wsgi_app()))))

@@ -20,6 +20,8 @@ ENVIRONMENT_OVERRIDES = {
     "DATABASE_PGBOUNCER": "sqlalchemy.pgbouncer",
     "CACHE_URL": "cache.url",
     "SECRET_KEY": "secret_key",
+    "ALLOWED_HOSTS": "app.allowed_hosts",
+    "PAGE_CACHE": "pagecache.enabled",
     "SERVER_TIMING": "server_timing",
     "PROFILING_TOKEN": "profiling.token",
     "FORWARDED_ALLOW_IPS": "proxy.trusted_addresses",
@@ -29,6 +31,8 @@ ENVIRONMENT_OVERRIDES = {
 }
 
 ENVIRONMENTS = ("development", "testing", "production")
+# Host names a request may name when app.allowed_hosts is not set.
+LOCAL_HOSTS = "localhost 127.0.0.1 ::1"
 
 
 class SettingsError(ValueError):
@@ -66,6 +70,9 @@ class AppSettings:
     max_body_bytes: int  # web/bodies.py
     body_timeout: float
     max_body_readers: int
+    # Host names (lowercase, no port) this site answers to; the first one is
+    # where absolute links point when a request names none of them.
+    allowed_hosts: tuple = tuple(LOCAL_HOSTS.split())
 
     @property
     def production(self):
@@ -86,7 +93,28 @@ class AppSettings:
             max_body_bytes=positive(settings, "app.max_body_bytes", 1024 * 1024),
             body_timeout=positive(settings, "app.body_timeout", 20.0, float),
             max_body_readers=positive(settings, "app.max_body_readers", 32),
+            allowed_hosts=parse_hosts(settings.get("app.allowed_hosts") or LOCAL_HOSTS),
         )
+
+
+def parse_hosts(value):
+    """``"Example.com, www.example.com"`` -> ``("example.com", "www.example.com")``.
+
+    Comma- or space-separated host names, without scheme or port; IPv6
+    addresses with or without brackets.
+    """
+    hosts = []
+    for entry in value.replace(",", " ").split():
+        host = entry.lower().rstrip(".")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        if "/" in host or (":" in host and host.count(":") < 2):
+            raise SettingsError(
+                f"app.allowed_hosts: {entry!r} must be a host name without "
+                "scheme or port (ALLOWED_HOSTS=example.com,www.example.com)"
+            )
+        hosts.append(host)
+    return tuple(dict.fromkeys(hosts))
 
 
 def includeme(config):

@@ -47,6 +47,21 @@ def two_memcached():
         yield first, second
 
 
+def test_a_value_too_large_is_skipped_and_never_opens_the_breaker(memcached_url):
+    cache = make_cache(settings_for(memcached_url))
+    value = "x" * 1_500_000  # memcached's item limit is 1 MB by default
+    large = counted(value)
+
+    assert cache.get_or_create("items", "large", large) == value
+    assert cache.get_or_create("items", "large", large) == value
+    assert len(large.calls) == 2  # not stored, regenerated
+    small = counted("small")
+    cache.get_or_create("items", "small", small)
+    cache.get_or_create("items", "small", small)
+    assert len(small.calls) == 1  # the server keeps working
+    assert cache.healthy and not cache.breaker.skipping
+
+
 def client_for(url_or_port):
     if isinstance(url_or_port, int):
         return Client(("127.0.0.1", url_or_port))

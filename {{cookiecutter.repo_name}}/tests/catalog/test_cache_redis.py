@@ -111,6 +111,39 @@ def test_server_that_stops_answering_costs_one_timeout(throwaway_redis, committi
     assert sum(durations[1:]) < bound  # the rest skip the server
 
 
+def fill(port):
+    """Make Redis full: used memory over ``maxmemory`` (``noeviction``), so
+    every write is refused while reads go on."""
+    client = redis.Redis(port=port)
+    for number in range(20):
+        client.set(f"junk:{number}", b"x" * 100_000)
+    client.config_set("maxmemory", "1mb")
+    with pytest.raises(redis.exceptions.ResponseError, match="maxmemory"):
+        client.set("probe", b"1")
+
+
+def test_a_refused_write_is_skipped_and_never_opens_the_breaker(
+    throwaway_redis, committing_app, caplog
+):
+    url = f"redis://127.0.0.1:{throwaway_redis.port}/0"
+    client = committing_app(**settings_for(url, **{"cache.retry_after": "60"}))
+    registry = client.app.registry
+    warm = client.get("/items/3").text
+    client.get("/items/3")
+    fill(throwaway_redis.port)
+    registry.page_store.local.clear()  # read the warm page from Redis
+
+    assert client.get("/items/3").text == warm
+    for path in ["/", "/items", "/items?page=2", "/api/items/4"]:
+        assert client.get(path).status_int == 200  # rendered, not stored
+    cache = registry.cache
+    assert cache.get_or_create("items", "new", lambda: [2]) == [2]  # lock refused
+    assert cache.healthy and not cache.breaker.skipping
+    assert client.get("/healthz").json["checks"]["cache"] == "ok"
+    assert caplog.text.count("cache server refused a write") == 1
+    assert "cache backend failed" not in caplog.text
+
+
 # -- Sentinel ------------------------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 Hypothesis sends ids and page numbers of any size, raw query strings (invalid
 UTF-8 included), JSON bodies of the wrong shape, huge and binary bodies, and
-odd headers. Every answer must be a 2xx, 3xx or 4xx without a traceback.
+odd headers (Host, Cookie and Authorization among them). Every answer must be
+a 2xx, 3xx or 4xx without a traceback.
 """
 
 import json
@@ -51,6 +52,8 @@ ODD_HEADERS = {
     "Range": ["bytes=0-1", "bytes=9-1", "bytes=-", "lines=1"],
     "Cookie": ["session=garbage", "session=" + "a" * 5000, "=;;=", "ü=ü"],
     "X-CSRF-Token": ["nope", ""],
+    "Host": ["EXAMPLE.com.:80", "[::1]:99", "evil.example", "a b", ":", "[", "ü"],
+    "Authorization": ["Bearer alice", "Basic !!!", "", "Digest"],
 }
 
 # As a WSGI server hands them over: percent-decoded bytes, as latin-1 text.

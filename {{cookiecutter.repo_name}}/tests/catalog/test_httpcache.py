@@ -239,7 +239,7 @@ def session_app():
     """A tiny app with the safety net and a public view that reads the session."""
     config = Configurator()
     config.set_session_factory(SignedCookieSessionFactory("s" * 32))
-    config.add_subscriber(policies.make_session_pages_private, NewResponse)
+    config.add_subscriber(policies.make_personal_pages_private, NewResponse)
 
     def greeting(request):
         request.response.text = "Hello " + request.session.get("name", "stranger")

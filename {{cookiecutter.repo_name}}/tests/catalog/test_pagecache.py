@@ -40,6 +40,7 @@ def keeps_data(app, monkeypatch):
     memory = cache_from_settings(settings, f"test-{uuid.uuid4().hex[:8]}")
     monkeypatch.setattr(app.registry, "cache", memory)
     monkeypatch.setattr(app.registry.page_cache, "cache", memory)
+    monkeypatch.setattr(app.registry.page_store, "cache", memory)
 
 
 @pytest.fixture
@@ -150,15 +151,94 @@ def test_head_is_served_from_the_stored_page(
     assert response.headers["Content-Length"] == str(len(body))
 
 
-def test_key_varies_by_query_string_and_host(testapp, probe):
-    page_one = testapp.get("/items?page=1").text
+def test_key_is_the_route_and_its_parsed_parameters(
+    testapp, requests_seen, reused_versions, keeps_data
+):
     page_two = testapp.get("/items?page=2").text
-    other_host = testapp.get("/items?page=2", extra_environ={"HTTP_HOST": "b.example"})
+    assert testapp.get("/items?page=2").text == page_two
+    after = page_two.split("after=")[1].split('"')[0]
+    testapp.get(f"/items?page=3&after={after}")
+    testapp.get(f"/items?after={after}&page=3")  # the same page: the same key
 
-    assert page_one != page_two
-    assert probe.renders == 3  # each is its own entry
-    assert "http://b.example/" in other_host.text
-    assert "http://example.com/" not in other_host.text
+    assert requests_seen == ["/items?page=2", f"/items?page=3&after={after}"]
+    assert page_two != testapp.get("/items?page=1").text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/items?page=01",
+        "/items?PAGE=1",
+        "/items?page=1&x=1",
+        "/items?page=1&page=1",
+        "/items?page=%D9%A1",  # ARABIC-INDIC DIGIT ONE
+        "/items?page=1&utm_source=mail",
+        "/items/007",
+        "/api/items/07",
+    ],
+)
+def test_non_canonical_urls_are_answered_but_never_stored(
+    testapp, requests_seen, reused_versions, keeps_data, url
+):
+    first = testapp.get(url, status="*")
+    second = testapp.get(url, status="*")
+
+    assert first.status_int == second.status_int < 500
+    assert len(requests_seen) == 2  # both reached Pyramid: nothing was stored
+
+
+def test_an_unknown_host_is_answered_with_its_links_but_never_stored(
+    testapp, requests_seen, reused_versions, keeps_data
+):
+    other = {"HTTP_HOST": "b.example"}  # not in app.allowed_hosts (testing)
+    page = testapp.get("/items?page=2", extra_environ=other).text
+    testapp.get("/items?page=2", extra_environ=other)
+
+    assert "http://b.example/items" in page
+    assert len(requests_seen) == 2
+
+
+def test_links_and_keys_use_the_canonical_origin(
+    testapp, requests_seen, reused_versions, keeps_data
+):
+    page = testapp.get("/items", extra_environ={"HTTP_HOST": "EXAMPLE.com.:80"}).text
+    testapp.get("/items")
+
+    assert "http://example.com/items" in page and "EXAMPLE" not in page
+    assert requests_seen == ["/items"]  # one entry for both spellings
+
+
+def test_authorization_is_never_looked_up_nor_stored(
+    testapp, requests_seen, reused_versions, keeps_data
+):
+    testapp.get("/items")
+    credentials = {"Authorization": "Bearer carol"}
+    testapp.get("/items", headers=credentials)
+    testapp.get("/items", headers=credentials)
+
+    assert requests_seen == ["/items"] * 3
+
+
+@pytest.mark.usefixtures("keeps_data", "reused_versions")
+def test_a_flood_of_junk_urls_and_hosts_stores_nothing_and_evicts_nothing(
+    app, testapp, requests_seen
+):
+    warm = ["/", "/items", "/items?page=2", "/api/items/7"]
+    for url in warm:
+        testapp.get(url)
+    store = app.registry.page_store
+    stored_bytes, entries = store.bytes, len(store.local)
+
+    for number in range(3000):
+        testapp.get(f"/api/items/7?x={number}")
+    for number in range(300):
+        testapp.get("/api/items/7", extra_environ={"HTTP_HOST": f"h{number}.ex"})
+    del requests_seen[:]
+    for url in warm:
+        testapp.get(url)
+
+    assert (store.bytes, len(store.local)) == (stored_bytes, entries)
+    assert requests_seen == []  # every warm page is still a hit
 
 
 @pytest.mark.usefixtures("keeps_data")
@@ -212,41 +292,41 @@ def test_errors_are_never_stored(testapp, probe):
 
 @pytest.mark.usefixtures("keeps_data")
 def test_a_corrupt_or_expired_entry_is_a_miss(testapp, app, probe):
-    key = "page:http://example.com/items?"
+    key = "page:http://example.com|items|"
+    cache, store = app.registry.cache, app.registry.page_store
     testapp.get("/items")
-    app.registry.cache.set(key, ["not", "an", "entry"])
+    if cache.shared:
+        cache.set(key, ["not", "an", "entry"])
+        store.local.clear()
+        probe.renders = 0
+        assert testapp.get("/items").status_int == 200
+        assert probe.renders == 1
+    expired = store.get(key)._replace(expires_at=0)
+    store.put(key, expired)
     probe.renders = 0
 
     assert testapp.get("/items").status_int == 200
     assert probe.renders == 1
-    cache = app.registry.cache
-    expired = pagecache.decode(cache.get(key))._replace(expires_at=0)
-    cache.set(key, pagecache.encode(expired, cache.in_process))
-    app.registry.page_cache.local.clear()
-
-    assert testapp.get("/items").status_int == 200
-    assert probe.renders == 2
 
 
 def test_urls_of_no_page_cached_route_cost_no_cache_call(
     app, testapp, monkeypatch, keeps_data
 ):
-    cache, peeked = app.registry.cache, []
+    page_cache, looked_up = app.registry.page_cache, []
 
-    def peek(datasets, key):
-        peeked.append(key)
-        return {}, None
+    def lookup(key):
+        looked_up.append(key)
 
-    monkeypatch.setattr(cache, "peek", peek)
+    monkeypatch.setattr(page_cache, "_local_entry", lookup)
+    monkeypatch.setattr(page_cache, "_shared_entry", lookup)
     for url in ["/healthz", "/session", "/static/missing.css", "/no/such/page"]:
         testapp.get(url, status="*")
 
-    assert peeked == []
+    assert looked_up == []
     testapp.get("/items?page=2")
-    assert peeked == ["page:http://example.com/items?page=2"]
+    assert looked_up == ["page:http://example.com|items|page=2"] * 2
     not_utf8 = {"PATH_INFO": "/items/\xff"}  # WSGI: bytes as latin-1
-    routes = app.registry.page_cache.routes
-    assert not pagecache.may_be_stored(not_utf8, routes)  # Pyramid's 400
+    assert pagecache.request_key(not_utf8, page_cache.routes) is None  # a 400
 
 
 def test_a_cache_that_keeps_nothing_renders_every_time(app, testapp, probe):
@@ -359,27 +439,58 @@ def test_anything_else_in_the_cache_is_not_an_entry(value):
     assert pagecache.decode(value) is None
 
 
-def test_key_is_the_full_url():
-    environ = {
-        "wsgi.url_scheme": "https",
-        "SERVER_NAME": "internal",
-        "SERVER_PORT": "8080",
-        "SCRIPT_NAME": "/shop",
-        "PATH_INFO": "/items",
-        "QUERY_STRING": "page=2",
-    }
-    assert pagecache.page_key(environ) == "page:https://internal:8080/shop/items?page=2"
-    environ["HTTP_HOST"] = "example.com"
-    assert pagecache.page_key(environ) == "page:https://example.com/shop/items?page=2"
+def _declared(**parameters):
+    route = Configurator().get_routes_mapper().connect("item", "/items/{id}")
+    return pagecache.Declared("item", route, parameters)
 
 
-def test_page_cache_needs_the_etag_option():
-    with Configurator() as config:
-        config.add_view_deriver(conditional.conditional_view)
-        config.include(pagecache)
-        config.add_view(lambda request: Response(), name="x", page_cache=True)
-        with pytest.raises(ConfigurationError, match="page_cache=True needs etag"):
-            config.commit()
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [
+        ("", "page:https://example.com/shop|item|id=7"),
+        ("v=2", "page:https://example.com/shop|item|id=7&v=2"),
+        ("v=02", None),
+        ("v=2&v=2", None),
+        ("w=2", None),
+        ("v=%FF", None),
+        ("v=\xe9", None),
+        ("id=7", None),
+    ],
+)
+def test_key_is_origin_route_and_canonical_parameters(query, key):
+    environ = {"app.origin": "https://example.com/shop", "QUERY_STRING": query}
+    declared = _declared(v=int)
+
+    assert pagecache.page_key(environ, declared, {"id": "7"}) == key
+
+
+def test_a_declared_placeholder_must_be_canonical_too():
+    declared = _declared(id=int)
+    environ = {"app.origin": "http://example.com", "QUERY_STRING": ""}
+
+    assert pagecache.page_key(environ, declared, {"id": "007"}) is None
+    assert pagecache.page_key({"QUERY_STRING": ""}, declared, {"id": "7"}) is None
+
+
+def _config_with_page_cache():
+    config = Configurator(settings={"cache.url": "none://"})
+    config.registry.cache = cache_from_settings(config.get_settings(), "t")
+    config.add_view_deriver(conditional.conditional_view)
+    config.include(pagecache)
+    return config
+
+
+def test_page_cache_needs_the_etag_option_and_a_route():
+    config = _config_with_page_cache()
+    config.add_view(lambda request: Response(), name="x", page_cache=True)
+    with pytest.raises(ConfigurationError, match="page_cache= needs etag"):
+        config.commit()
+
+
+@pytest.mark.parametrize("option", [("page",), {"page": "int"}, "yes"])
+def test_page_cache_parameters_are_checked(option):
+    with pytest.raises(ConfigurationError, match="page_cache="):
+        pagecache.declared_parameters(option)
 
 
 # -- the per-process version (memory cache) -----------------------------------

@@ -4,7 +4,7 @@ import re
 
 
 def item_links(html):
-    return re.findall(r'href="http://example.com/items/(\d+)"', html)
+    return re.findall(r'href="/items/(\d+)"', html)
 
 
 def test_home_shows_counts_and_latest_items(testapp):

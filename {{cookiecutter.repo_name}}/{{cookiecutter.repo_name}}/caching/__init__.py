@@ -7,7 +7,9 @@ order each part needs the one before it:
    fail-open, generations) and ``request.cache``.
 2. ``datasets``: ``config.add_cache_dataset(name, version=...)`` and the
    versions ETags stand for.
-3. ``policies``: Cache-Control policies; pages that read the session go private.
+3. ``personal``: the request records reads of per-user inputs (cookies,
+   session, credentials, identity, headers); ``policies``: Cache-Control
+   policies, and what read a per-user input goes private.
 4. ``conditional``: the ``etag=<data set>`` view option (304 before the view).
 5. ``pagecache``: the ``page_cache=True`` view option; ``pagecache.wrap`` in
    ``main()`` answers warm pages before Pyramid runs.
@@ -17,6 +19,7 @@ order each part needs the one before it:
 def includeme(config):
     config.include(".store")
     config.include(".datasets")
+    config.include(".personal")
     config.include(".policies")
     config.include(".conditional")
     config.include(".pagecache")

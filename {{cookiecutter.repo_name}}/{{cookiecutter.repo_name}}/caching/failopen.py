@@ -8,8 +8,14 @@ microsecond per call) and lets one probe call through every
 ``cache.retry_after`` seconds. One warning is logged per interval,
 ``/healthz`` says ``degraded``, and the first successful probe closes the
 breaker: no restart.
+
+A write the server *refuses* while it is up (Redis out of memory under
+``maxmemory`` with ``noeviction``, Memcached's "object too large") is logged
+(once per interval) and skipped: the value is simply not cached, and reads
+keep using the server. Only failures to reach the server open the breaker.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -33,6 +39,25 @@ def well_formed(data):
         return isinstance(orjson.loads(metadata), dict)
     except orjson.JSONDecodeError:
         return False
+
+
+@functools.cache
+def refused_writes():
+    """The errors a server that is up answers a write with (installed clients)."""
+    errors = []
+    try:
+        from redis.exceptions import ResponseError
+
+        errors.append(ResponseError)
+    except ImportError:  # pragma: no cover - the redis extra is not installed
+        pass
+    try:
+        from pymemcache.exceptions import MemcacheClientError, MemcacheServerError
+
+        errors += [MemcacheClientError, MemcacheServerError]
+    except ImportError:  # pragma: no cover - the memcached extra is not installed
+        pass
+    return tuple(errors)
 
 
 class CircuitBreaker:
@@ -99,6 +124,13 @@ class CircuitBreaker:
                 error,
             )
 
+    def refused(self, error):
+        """A write the server refused: logged once per interval, nothing opens."""
+        with self._lock:
+            warn = self._warn_now(self.clock())
+        if warn:
+            log.warning("cache server refused a write (value not cached): %r", error)
+
     def report(self, error):
         with self._lock:
             now = self.clock()
@@ -124,6 +156,9 @@ class FailOpenMutex:
             return True  # regenerate without the lock rather than wait
         try:
             acquired = self.mutex.acquire(wait)
+        except refused_writes() as error:  # out of memory: go on without the lock
+            self.breaker.refused(error)
+            return True
         except Exception as error:  # any backend error: the cache is optional
             self.breaker.failed(error)
             return True
@@ -169,6 +204,20 @@ class FailOpen(ProxyBackend):
         self.breaker.succeeded()
         return result
 
+    def _write(self, method, *args):
+        """Like ``_call`` for writes; a refusal (``refused_writes``) is skipped."""
+        if not self.breaker.allow():
+            return
+        try:
+            method(*args)
+        except refused_writes() as error:
+            self.breaker.refused(error)
+            return
+        except Exception as error:  # any backend error: the cache is optional
+            self.breaker.failed(error)
+            return
+        self.breaker.succeeded()
+
     def get_serialized(self, key):
         data = self._call(self.proxied.get_serialized, key)
         if data is NO_VALUE or data is None or well_formed(data):
@@ -185,10 +234,10 @@ class FailOpen(ProxyBackend):
         ]
 
     def set_serialized(self, key, value):
-        self._call(self.proxied.set_serialized, key, value, default=None)
+        self._write(self.proxied.set_serialized, key, value)
 
     def set_serialized_multi(self, mapping):
-        self._call(self.proxied.set_serialized_multi, mapping, default=None)
+        self._write(self.proxied.set_serialized_multi, mapping)
 
     def get(self, key):
         return self._call(self.proxied.get, key)
@@ -197,10 +246,10 @@ class FailOpen(ProxyBackend):
         return self._call(self.proxied.get_multi, keys, default=[NO_VALUE] * len(keys))
 
     def set(self, key, value):
-        self._call(self.proxied.set, key, value, default=None)
+        self._write(self.proxied.set, key, value)
 
     def set_multi(self, mapping):
-        self._call(self.proxied.set_multi, mapping, default=None)
+        self._write(self.proxied.set_multi, mapping)
 
     def delete(self, key):
         self._call(self.proxied.delete, key, default=None)

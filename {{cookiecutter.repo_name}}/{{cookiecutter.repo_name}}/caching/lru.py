@@ -13,9 +13,14 @@ class LockedLRU:
     gevent's monkey patching ``threading.Lock`` is a greenlet lock.
     """
 
-    def __init__(self, maxsize):
-        self._data = LRUCache(maxsize=maxsize)
+    def __init__(self, maxsize, getsizeof=None):
+        # With ``getsizeof`` (value -> size) maxsize bounds the sum of sizes.
+        self._data = LRUCache(maxsize=maxsize, getsizeof=getsizeof)
         self._lock = threading.Lock()
+
+    @property
+    def currsize(self):
+        return self._data.currsize
 
     def get(self, key, default=None):
         with self._lock:
@@ -23,7 +28,10 @@ class LockedLRU:
 
     def __setitem__(self, key, value):
         with self._lock:
-            self._data[key] = value
+            try:
+                self._data[key] = value
+            except ValueError:  # larger than the whole budget: not kept
+                self._data.pop(key, None)
 
     def pop(self, key, default=None):
         with self._lock:

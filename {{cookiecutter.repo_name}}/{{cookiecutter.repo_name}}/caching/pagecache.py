@@ -3,8 +3,11 @@
 Opt in next to the view: ``@view_config(..., etag="articles",
 page_cache=True)``. It is a separate flag, not implied by ``etag``, because an
 ETag is safe for any view while storing the page is a promise by the view's
-author that it depends only on its URL and the data set's version (no user, no
-session, no request headers).
+author that it depends only on its route, its declared parameters and the
+data set's version. A view with query parameters declares them, each with the
+function that parses it: ``page_cache={"page": parse_page}``. A parameter
+named like a route placeholder (``{"id": parse_id}`` on ``/items/{id}``) is
+parsed from the path instead.
 
 How a page travels:
 
@@ -19,22 +22,40 @@ How a page travels:
    current version it answers from it, and a matching ``If-None-Match`` gets
    its 304 there: no request object, tweens, routing, transaction machinery or
    view. On a warm page those were the only costs left, several times the
-   cache read. Only URLs a page-cached route matches are looked up.
+   cache read.
 3. **Undecided.** When the version must come from the database (per-process
    memory cache past ``httpcache.version_ttl``, or the cache is down) or the
    request carries only ``If-Modified-Since``, Pyramid handles it and
    ``page_cache_view`` serves the stored body once the version agrees: one
    version lookup, no view, no template.
 
-Key: the full URL (scheme, host, script name, path, query string): pages hold
-absolute links. The entry records the version it was rendered from, so a write
-(a new generation) retires every stored page of the data set: at once in the
-writing process, within ``httpcache.version_ttl`` in the others (see
+Key (``page_key``): the canonical origin (``web/hosts.py``: scheme and an
+allowed host), the route's name, its placeholders and the declared
+parameters, each as its parser reads it. Whatever clients send, a route has
+one entry per distinct page. A request that would need another key is
+answered by Pyramid as usual and never stored: a host that is not allowed (or
+an odd port), an undeclared or repeated parameter, or a value not in the form
+its parser gives back (``page=01``, ``PAGE=1``, Unicode digits). Answering
+beats redirecting to the canonical URL here: it costs nothing, keeps every
+URL working (links from elsewhere, a client adding ``utm_`` tags) and an
+attacker gains nothing but an uncached request, which the same client could
+have made anyway. The entry records the version it was rendered from, so a
+write (a new generation) retires every stored page of the data set: at once
+in the writing process, within ``httpcache.version_ttl`` in the others (see
 ``PageCache``). Entries also expire after ``cache.expiration_time``.
 
-Never stored: non-200s, anything but GET, responses that read the session, set
-a cookie, are private or ``no-store``, or carry a ``Vary`` header (an input the
-key would not see).
+Never looked up nor stored: requests with ``Authorization``. Never stored:
+non-200s, anything but GET, responses that read a per-user input
+(``personal.py``: cookies, session, credentials, identity, undeclared
+headers), set a cookie, are private or ``no-store``, or carry a ``Vary``
+header (an input the key would not see).
+
+Memory: each process keeps the pages it served last within
+``pagecache.memory_bytes`` (32 MB), apart from the data cache, so pages never
+evict data or generations. With Redis or Memcached the pages are also stored
+there; a write the server refuses (out of memory, too large) is logged and
+skipped (``failopen.py``), it never turns the cache off. ``pagecache.enabled =
+false`` (``PAGE_CACHE=0``; the development default) stores nothing.
 """
 
 import functools
@@ -42,24 +63,31 @@ import re
 import time
 from email.utils import formatdate
 from typing import NamedTuple
+from urllib.parse import parse_qsl
 
 from pyramid.exceptions import ConfigurationError
 from pyramid.interfaces import IRoutesMapper
 from pyramid.response import Response
+from pyramid.settings import asbool
 
+from ..web.hosts import ORIGIN
 from . import conditional
 from .lru import LockedLRU
+from .personal import READS, is_personal
 
 # environ keys shared with ``page_cache_view`` (inside Pyramid)
 STORE_AS = "pagecache.store_as"  # (dataset, version tag) of a storable page
-KEY = "pagecache.key"
+KEY = "pagecache.key"  # the page's key, set only when it may be stored
+ROUTE = "pagecache.route"  # the route the key was made for
 # Added by the server on every response, so never stored.
 PER_RESPONSE_HEADERS = {"expires", "date", "server-timing"}
 # Not sent with a 304 (RFC 9110 15.4.5): they describe the absent body.
 BODY_HEADERS = {"content-type", "content-length"}
 HIT_TIMING = ("Server-Timing", 'page;desc="stored"')
-# Pages each process keeps at hand (~10 KB each; the memory cache's own objects).
-LOCAL_ENTRIES = 1000
+QUERY = "QUERY_STRING"
+KNOWN_URLS = 10_000  # canonical URLs whose key each process remembers
+MEMORY_BYTES = 32 * 1024 * 1024  # pagecache.memory_bytes: pages per process
+ENTRY_OVERHEAD = 400  # bytes of Python objects around a body and its headers
 MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
@@ -72,15 +100,105 @@ class Entry(NamedTuple):
     body: bytes
 
 
-def page_key(environ):
-    """The full URL of the request: the same page for the same key."""
-    host = environ.get("HTTP_HOST") or (
-        f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+def entry_size(entry):
+    """Approximate bytes ``entry`` holds in this process."""
+    headers = sum(len(name) + len(value) for name, value in entry.headers)
+    return len(entry.body) + headers + ENTRY_OVERHEAD
+
+
+class Declared(NamedTuple):
+    """What a page-cached route's key is made of."""
+
+    name: str  # the route
+    route: object  # pyramid's IRoute, for matching before Pyramid runs
+    parameters: dict  # name -> parser(text) whose str() is the canonical text
+
+
+def declared_parameters(option):
+    """``page_cache=True`` or ``{name: parser}`` -> ``{name: parser}``."""
+    if option is True:
+        return {}
+    if isinstance(option, dict) and all(
+        isinstance(name, str) and callable(parser) for name, parser in option.items()
+    ):
+        return dict(option)
+    raise ConfigurationError(
+        f"page_cache={option!r}: True, or a dict (parameter name: parser) of "
+        "the query parameters (and route placeholders) the page depends on"
     )
-    return (
-        f"page:{environ['wsgi.url_scheme']}://{host}{environ.get('SCRIPT_NAME', '')}"
-        f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
-    )
+
+
+def canonical(parser, text):
+    """``text`` as ``parser`` reads it, or None when it is not written that way."""
+    try:
+        value = str(parser(text))
+    except Exception:  # any refusal: the view answers it (a 4xx), never stored
+        return None
+    return value if value == text else None
+
+
+def page_key(environ, declared, matchdict):
+    """The key of this request's page, or None if it must not be stored."""
+    origin = environ.get(ORIGIN)
+    query = environ.get(QUERY, "")
+    if origin is None or not query.isascii():
+        return None
+    parameters = declared.parameters
+    if not query and not matchdict:
+        return f"page:{origin}|{declared.name}|"
+    parts = []
+    for name, text in sorted(matchdict.items()):
+        parser = parameters.get(name)
+        if parser is not None:
+            text = canonical(parser, text)
+            if text is None:
+                return None
+        parts.append(f"{name}={text}")
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return None
+    given = {}
+    for name, text in pairs:
+        parser = parameters.get(name)
+        if parser is None or name in given or name in matchdict:
+            return None  # undeclared or repeated
+        given[name] = canonical(parser, text)
+        if given[name] is None:
+            return None
+    parts.extend(f"{name}={given[name]}" for name in parameters if name in given)
+    return f"page:{origin}|{declared.name}|{'&'.join(parts)}"
+
+
+def request_key(environ, routes, known=None):
+    """``(key, route name)`` when this request's page may be looked up and stored.
+
+    The first route whose pattern matches the path decides, as in Pyramid
+    (route predicates aside: the view that runs must be the route's
+    page-cached one, or nothing is stored). ``known`` (a dict) remembers the
+    URLs that had a key, up to ``KNOWN_URLS``: a warm page costs one lookup.
+    Junk URLs have none, so they never fill it.
+    """
+    if known is not None:
+        url = (environ.get(ORIGIN), environ.get("PATH_INFO"), environ.get(QUERY))
+        found = known.get(url)
+        if found is None:
+            found = request_key(environ, routes)
+            if found is not None and len(known) < KNOWN_URLS:
+                known[url] = found
+        return found
+    try:
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None  # Pyramid answers it with a 400
+    for route in routes:
+        matchdict = route.route.match(path)
+        if matchdict is not None:
+            if route.parameters is None:
+                return None  # a route without a page-cached view
+            key = page_key(environ, route, matchdict)
+            return None if key is None else (key, route.name)
+    return None
 
 
 # -- storing ---------------------------------------------------------------------
@@ -92,7 +210,7 @@ def storable(request, response):
     return (
         request.method == "GET"
         and response.status_code == 200
-        and "session" not in request.__dict__  # the reified property never ran
+        and not is_personal(request)  # no cookie, session, user, header read
         and "Set-Cookie" not in response.headers
         and "Vary" not in response.headers
         and not cache_control.private
@@ -167,10 +285,50 @@ def usable(entry, tag):
     return entry is not None and entry.tag == tag and entry.expires_at >= time.time()
 
 
+class PageStore:
+    """Where pages are kept: this process's copy and, if shared, the cache.
+
+    This process's copy is an LRU bounded by bytes (``pagecache.memory_bytes``),
+    apart from the data cache. With Redis or Memcached each page is also
+    stored there, under the cache's own expiry and memory limits.
+    """
+
+    def __init__(self, cache, memory_bytes):
+        self.cache = cache
+        self.local = LockedLRU(memory_bytes, getsizeof=entry_size)
+
+    @property
+    def bytes(self):
+        return self.local.currsize
+
+    def kept(self, key):
+        """This process's copy (keyed in the cache's namespace too)."""
+        return self.local.get((self.cache.namespace, key))
+
+    def keep(self, key, entry):
+        self.local[(self.cache.namespace, key)] = entry
+
+    def get(self, key):
+        """The entry under ``key`` (this process's copy first), or None."""
+        entry = self.kept(key)
+        if entry is None and self.cache.shared:
+            entry = decode(self.cache.get(key))
+        return entry
+
+    def put(self, key, entry):
+        if not self.cache.keeps_data:
+            return  # none://: nothing is stored anywhere
+        if self.cache.shared:
+            value = encode(entry, in_process=False)
+            if value is None:
+                return
+            self.cache.set(key, value)
+        self.keep(key, entry)
+
+
 def stored_body(request, tag):
     """The stored page for this request at version ``tag``, or None."""
-    key = request.environ.get(KEY) or page_key(request.environ)
-    entry = decode(request.cache.get(key))
+    entry = request.registry.page_store.get(request.environ[KEY])
     if not usable(entry, tag):
         return None
     content_type = next(
@@ -181,18 +339,36 @@ def stored_body(request, tag):
 
 
 def page_cache_view(view, info):
-    """View deriver for ``page_cache=True`` (inside ``conditional_view``)."""
-    if not info.options.get("page_cache"):
+    """View deriver for ``page_cache=`` (inside ``conditional_view``)."""
+    option = info.options.get("page_cache")
+    if not option:
         return view
     dataset = info.options.get("etag")
     if dataset is None:
-        raise ConfigurationError("page_cache=True needs etag=<data set>")
+        raise ConfigurationError("page_cache= needs etag=<data set>")
+    route_name = info.options.get("route_name")
+    if route_name is None:
+        raise ConfigurationError("page_cache= needs a route_name (the page's key)")
+    parameters = declared_parameters(option)
+    routes = info.registry.page_cache_routes
+    if routes.setdefault(route_name, parameters) != parameters:
+        raise ConfigurationError(
+            f"route {route_name!r}: its page-cached views declare different "
+            "page_cache= parameters"
+        )
     info.registry.page_cache_datasets.add(dataset)
-    info.registry.page_cache_routes.add(info.options.get("route_name"))
+    if not info.registry.page_cache_enabled:
+        return view
 
     def page_cached(context, request):
         version = request.environ.get(conditional.VERSION)
-        if version is None:  # not GET or HEAD: no version was looked up
+        route = request.matched_route
+        if (
+            version is None  # not GET or HEAD: no version was looked up
+            or KEY not in request.environ  # not a key of its own: never stored
+            or route is None
+            or route.name != request.environ.get(ROUTE)
+        ):
             return view(context, request)
         response = stored_body(request, version[1])
         if response is None:
@@ -218,8 +394,8 @@ def http_date(second):
 class PageCache:
     """WSGI wrapper: answers warm pages from the cache, stores the ones Pyramid makes.
 
-    Each process also keeps the pages it served last (``LOCAL_ENTRIES``) and
-    reuses a data set's generation for ``httpcache.version_ttl`` seconds (1 in
+    Each process keeps the pages it served last (``PageStore``) and reuses a
+    data set's generation for ``httpcache.version_ttl`` seconds (1 in
     production) before asking the cache again: with Redis or Memcached a round
     trip costs more than the whole answer. A write in this process shows at
     once, another process's write within that second (the pages are
@@ -231,21 +407,29 @@ class PageCache:
         self.app = app
         self.registry = app.registry
         self.cache = app.registry.cache
+        self.store = app.registry.page_store
         self.versions = app.registry.http_versions
         self.datasets = tuple(sorted(app.registry.page_cache_datasets))
-        self.routes = page_cache_routes(app.registry)
+        self.routes = declared_routes(app.registry)
+        self.known_urls = {}  # (origin, path, query) -> (key, route)
         self.server_timing = app.registry.app_settings.server_timing
-        self.local = LockedLRU(LOCAL_ENTRIES)
         app.registry.page_cache = self  # for tests and introspection
 
     def __call__(self, environ, start_response):
-        if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or (
-            "HTTP_IF_MODIFIED_SINCE" in environ and "HTTP_IF_NONE_MATCH" not in environ
-        ):  # a date comparison: Pyramid's conditional_view decides
+        if (
+            environ["REQUEST_METHOD"] not in ("GET", "HEAD")
+            or "HTTP_AUTHORIZATION" in environ  # per user: never looked up
+            or (
+                "HTTP_IF_MODIFIED_SINCE" in environ
+                and "HTTP_IF_NONE_MATCH" not in environ
+            )  # a date comparison: Pyramid's conditional_view decides
+        ):
             return self.app(environ, start_response)
-        if self.routes is not None and not may_be_stored(environ, self.routes):
-            return self.app(environ, start_response)  # static files, /healthz...
-        key = environ[KEY] = page_key(environ)
+        found = request_key(environ, self.routes, self.known_urls)
+        if found is None:  # static files, /healthz, odd hosts or parameters...
+            return self.app(environ, start_response)
+        key, environ[ROUTE] = found
+        environ[KEY] = key
         entry = self._local_entry(key)
         if entry is None:
             entry = self._shared_entry(key)
@@ -255,7 +439,7 @@ class PageCache:
 
     def _local_entry(self, key):
         """This process's copy, if its version is known to be current: no round trip."""
-        entry = self.local.get(key)
+        entry = self.store.kept(key)
         if entry is None:
             return None
         generation = self.cache.recent_generation(
@@ -266,12 +450,18 @@ class PageCache:
         return entry
 
     def _shared_entry(self, key):
-        """The cache's entry and current generations, in one round trip."""
-        generations, value = self.cache.peek(self.datasets, key)
-        entry = None if value is None else decode(value)
+        """The entry and the current generations, in one round trip if shared."""
+        if not self.cache.shared:
+            entry = self.store.kept(key)
+            if entry is None:
+                return None
+            generations, _ = self.cache.peek((entry.dataset,), None)
+        else:
+            generations, value = self.cache.peek(self.datasets, key)
+            entry = None if value is None else decode(value)
         if entry is None or not self._current(entry, generations.get(entry.dataset)):
             return None
-        self.local[key] = entry
+        self.store.keep(key, entry)
         return entry
 
     def _current(self, entry, generation):
@@ -311,44 +501,45 @@ class PageCache:
         finally:
             if hasattr(app_iter, "close"):
                 app_iter.close()
+        if environ.get(READS):  # read a per-user input after the view
+            return [body]
         entry = entry_from(store_as, *started, body, self.cache.expiration_time)
-        value = None if entry is None else encode(entry, self.cache.in_process)
-        if value is not None:
-            self.cache.set(key, value)
-            self.local[key] = entry
+        if entry is not None:
+            self.store.put(key, entry)
         return [body]
 
 
-def page_cache_routes(registry):
-    """The routes of page-cached views; None: any URL may have a page (traversal)."""
-    names = registry.page_cache_routes
+def declared_routes(registry):
+    """Every route, in matching order, with its page-cache declaration or None."""
     mapper = registry.queryUtility(IRoutesMapper)
-    if None in names or mapper is None:
-        return None
-    return [mapper.get_route(name) for name in sorted(names)]
-
-
-def may_be_stored(environ, routes):
-    """Only URLs a page-cached route matches are looked up: no cache call for others."""
-    try:
-        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        return False  # Pyramid answers it with a 400
-    return any(route.match(path) is not None for route in routes)
+    declarations = registry.page_cache_routes
+    return [
+        Declared(route.name, route, declarations.get(route.name))
+        for route in (mapper.get_routes() if mapper is not None else ())
+    ]
 
 
 def wrap(app):
-    """``app`` behind a ``PageCache``, or unchanged when no view has ``page_cache``.
+    """``app`` behind a ``PageCache``, or unchanged when no view stores pages.
 
     With ``cache.url = none://`` nothing is ever stored: each GET costs one
     in-process lookup that misses.
     """
-    return PageCache(app) if app.registry.page_cache_datasets else app
+    registry = app.registry
+    if registry.page_cache_enabled and registry.page_cache_datasets:
+        return PageCache(app)
+    return app
 
 
 def includeme(config):
-    config.registry.page_cache_datasets = set()
-    config.registry.page_cache_routes = set()
+    settings = config.get_settings()
+    registry = config.registry
+    registry.page_cache_enabled = asbool(settings.get("pagecache.enabled", True))
+    registry.page_store = PageStore(
+        registry.cache, int(settings.get("pagecache.memory_bytes", MEMORY_BYTES))
+    )
+    registry.page_cache_datasets = set()
+    registry.page_cache_routes = {}
     config.add_view_deriver(
         page_cache_view, under="conditional_view", over="rendered_view"
     )

@@ -9,10 +9,11 @@
 * ``PRIVATE``: only the user's own browser may keep it (sessions, cookies, users).
 * ``NO_STORE``: never stored (writes, health checks, errors).
 
-Safety net: a response whose view read the session is made ``private`` with
-``Vary: Cookie`` whatever its policy said (and ``web/security.py`` does the
-same for responses that set a cookie), so a shared cache never hands one
-user's page to another.
+Safety net: a response made from a per-user input (cookies, the session, the
+credentials, the identity, a request header: the rule is in ``personal.py``)
+is made ``private`` with a ``Vary`` on what was read, whatever its policy said
+(and ``web/security.py`` does the same for responses that set a cookie), so a
+shared cache never hands one user's page to another.
 
 Compression of dynamic responses belongs to the reverse proxy (nginx ``gzip on;
 gzip_vary on;``, Caddy ``encode``): it runs in C next to TLS, and keeps the
@@ -20,6 +21,8 @@ app's tween chain minimal. Static files are precompressed (``web/staticfiles.py`
 """
 
 from pyramid.events import NewResponse
+
+from .personal import personal_inputs
 
 PUBLIC_MAX_AGE = 60
 
@@ -29,12 +32,13 @@ PRIVATE = (None, {"private": True, "no_cache": True})
 NO_STORE = (None, {"no_store": True})
 
 
-def make_session_pages_private(event):
-    """A response built from the session depends on the cookie: never shared.
+def make_personal_pages_private(event):
+    """A response built from a per-user input (``personal.py``): never shared.
 
     (``web/security.py`` does the same for responses that set a cookie.)
     """
-    if "session" not in event.request.__dict__:  # the reified property never ran
+    reads = personal_inputs(event.request)
+    if not reads:
         return
     response = event.response
     cache_control = response.cache_control
@@ -43,8 +47,9 @@ def make_session_pages_private(event):
     cache_control.public = False
     cache_control.s_maxage = None
     cache_control.private = True
-    response.vary = tuple(dict.fromkeys([*(response.vary or ()), "Cookie"]))
+    varies = [name for name in reads.values() if name]
+    response.vary = tuple(dict.fromkeys([*(response.vary or ()), *varies])) or None
 
 
 def includeme(config):
-    config.add_subscriber(make_session_pages_private, NewResponse)
+    config.add_subscriber(make_personal_pages_private, NewResponse)

@@ -1,7 +1,5 @@
 """``request.cache``: the app's cache for one request, and cached fragments."""
 
-import hashlib
-
 from markupsafe import Markup
 from pyramid.renderers import render
 
@@ -78,13 +76,13 @@ class RequestCache:
         One line in any template engine, e.g. ``request.cache.fragment("items",
         "item_row.jinja2", item["id"], item=item)``. The result is ``Markup``, so
         Jinja2, Chameleon and Mako insert it without escaping it again. The key
-        includes the application URL, since fragments often hold absolute links.
+        holds no host: one fragment serves every host and scheme, so it links
+        with paths (``request.route_path``), not absolute URLs.
         """
         spec = template if ":" in template else TEMPLATES + template
-        site = hashlib.sha1(self.request.application_url.encode()).hexdigest()[:8]
         html = self.get_or_create(
             dataset,
-            f"fragment:{spec}:{site}:{key}",
+            f"fragment:{spec}:{key}",
             lambda: str(render(spec, values, request=self.request)),
         )
         return Markup(html)

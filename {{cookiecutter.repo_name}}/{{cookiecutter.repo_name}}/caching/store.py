@@ -126,12 +126,14 @@ class Cache:
     def peek(self, datasets, key):
         """``({dataset: generation}, value under key)`` in one round trip.
 
-        Missing ones are left out (None for the value); nothing is created and
-        nothing is checked for age: the caller's value carries its own expiry.
+        Missing ones are left out (None for the value; ``key=None`` reads
+        generations only); nothing is created and nothing is checked for age:
+        the caller's value carries its own expiry.
         """
         keys = [self._generation_key(dataset) for dataset in datasets]
-        keys.append(f"{self.namespace}:{key}")
+        keys.append(f"{self.namespace}:{key}" if key is not None else keys[0])
         *generations, value = self.region.get_multi(keys, ignore_expiration=True)
+        value = NO_VALUE if key is None else value
         found, now = {}, self.clock()
         for dataset, key, generation in zip(datasets, keys, generations, strict=False):
             if generation is not NO_VALUE:

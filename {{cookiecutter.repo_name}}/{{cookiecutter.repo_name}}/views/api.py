@@ -16,7 +16,7 @@ from pyramid.view import view_config
 from .. import catalog
 from ..caching import policies
 from ..validation import InvalidInput, parse_id, parse_new_item
-from .listing import item_listing
+from .listing import LISTING_PARAMETERS, item_listing
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -27,7 +27,7 @@ MAX_BODY_BYTES = 64 * 1024
     renderer="json",
     http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
-    page_cache=True,
+    page_cache=LISTING_PARAMETERS,
 )
 def list_items(request):
     return item_listing(request)
@@ -39,7 +39,7 @@ def list_items(request):
     renderer="json",
     http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
-    page_cache=True,
+    page_cache={"id": parse_id},
 )
 def get_item(request):
     item_id = parse_id(request.matchdict["id"])

@@ -3,6 +3,10 @@
 from .. import catalog
 from ..validation import parse_after, parse_page
 
+# The query parameters of a listing page, each with its parser: its key in the
+# page cache (``page_cache=LISTING_PARAMETERS``), so ``?page=01`` is never stored.
+LISTING_PARAMETERS = {"page": parse_page, "after": parse_after}
+
 
 def item_listing(request):
     """``?page=N[&after=ID]`` of the items, through the server-side cache."""

@@ -7,7 +7,7 @@ from .. import catalog
 from ..caching import policies
 from ..rendering import template
 from ..validation import parse_id
-from .listing import item_listing
+from .listing import LISTING_PARAMETERS, item_listing
 
 
 @view_config(
@@ -31,7 +31,7 @@ def home(request):
     renderer=template("items"),
     http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
-    page_cache=True,
+    page_cache=LISTING_PARAMETERS,
 )
 def items(request):
     listing = item_listing(request)
@@ -46,7 +46,7 @@ def items(request):
     renderer=template("item"),
     http_cache=policies.PUBLIC,
     etag=catalog.DATASET,
-    page_cache=True,
+    page_cache={"id": parse_id},
 )
 def item(request):
     item_id = parse_id(request.matchdict["id"])
