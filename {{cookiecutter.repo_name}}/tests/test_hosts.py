@@ -1,5 +1,7 @@
 """Allowed hosts (web/hosts.py): 400 for others in production, canonical links."""
 
+import secrets
+
 import pytest
 import webtest
 
@@ -57,7 +59,7 @@ def production(app_settings):
     settings = {
         **app_settings,
         "app.environment": "production",
-        "secret_key": "k" * 40,
+        "secret_key": secrets.token_urlsafe(32),
         "app.allowed_hosts": "example.com, www.example.com",
     }
     config = make_config(settings)

@@ -18,7 +18,7 @@ from .test_serve import server_environ
 MIB = 1024 * 1024
 READERS = 2
 BODY_TIMEOUT = 1.5
-UPLOAD = b"POST /session HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+UPLOAD = b"POST /session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
 
 
 @pytest.fixture(scope="module")
