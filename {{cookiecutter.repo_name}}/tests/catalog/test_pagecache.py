@@ -532,11 +532,15 @@ def test_version_is_reused_briefly_until_this_process_writes(
     assert queries == 1
 
 
-def test_another_workers_write_drops_this_process_data(app, blank_request):
+def test_a_changed_source_version_drops_this_process_data(app, blank_request):
+    """The mechanism, in one process: a version that differs from the one this
+    process saw last bumps its generation. Two real app instances sharing the
+    data: tests/test_datasets.py (a write in one instance is seen by another)
+    and test_multinode.py (two production servers)."""
     versions = datasets.Versions("r", cache_is_shared=False, version_ttl=0)
     versions.current(blank_request, catalog.DATASET)
     generation = blank_request.cache.generation(catalog.DATASET)
-    # What this process saw last, as if another worker changed the data since.
+    # Rewrite what this process saw last, so the source's version now differs.
     versions._seen[catalog.DATASET] = versions._seen[catalog.DATASET]._replace(
         tag="older"
     )
