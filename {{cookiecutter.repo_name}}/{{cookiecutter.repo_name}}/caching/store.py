@@ -130,15 +130,19 @@ class Cache:
         generations only); nothing is created and nothing is checked for age:
         the caller's value carries its own expiry.
         """
-        keys = [self._generation_key(dataset) for dataset in datasets]
-        keys.append(f"{self.namespace}:{key}" if key is not None else keys[0])
-        *generations, value = self.region.get_multi(keys, ignore_expiration=True)
-        value = NO_VALUE if key is None else value
+        generation_keys = [self._generation_key(dataset) for dataset in datasets]
+        keys = list(generation_keys)
+        if key is not None:
+            keys.append(f"{self.namespace}:{key}")
+        values = self.region.get_multi(keys, ignore_expiration=True)
+        value = NO_VALUE if key is None else values.pop()
         found, now = {}, self.clock()
-        for dataset, key, generation in zip(datasets, keys, generations, strict=False):
+        for dataset, generation_key, generation in zip(
+            datasets, generation_keys, values, strict=True
+        ):
             if generation is not NO_VALUE:
                 found[dataset] = generation
-                self._recent[key] = (generation, now)
+                self._recent[generation_key] = (generation, now)
         return found, None if value is NO_VALUE else value
 
 
