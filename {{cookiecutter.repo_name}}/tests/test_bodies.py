@@ -10,6 +10,7 @@ from webob import Request
 
 from {{ cookiecutter.repo_name }}.settings import AppSettings, SettingsError
 from {{ cookiecutter.repo_name }}.web import bodies
+from {{ cookiecutter.repo_name }}.web.security import SECURITY_HEADERS
 
 LIMIT = 1024 * 1024
 
@@ -113,6 +114,26 @@ def test_uploads_beyond_the_readers_get_a_503_at_once(app):
         guard.readers.release()
     assert response.status_int == 503
     assert response.headers["Retry-After"] == "1"
+
+
+def test_refusals_carry_the_security_headers_and_are_never_stored(app):
+    guard = bodies.BodyGuard(app.app, max_bytes=LIMIT, timeout=0.1, readers=1)
+    uploads = [  # 400, 413, 408
+        (Stream(10), "ten"),
+        (Stream(LIMIT + 1), str(LIMIT + 1)),
+        (Stream(10, chunk=1, pause=0.2), "10"),
+    ]
+    refusals = [send(guard, "POST", "/", s, CONTENT_LENGTH=n) for s, n in uploads]
+    guard.readers.acquire()  # 503: no reader free
+    try:
+        refusals.append(send(guard, "POST", "/", Stream(10), CONTENT_LENGTH="10"))
+    finally:
+        guard.readers.release()
+    assert [response.status_int for response in refusals] == [400, 413, 408, 503]
+    for response in refusals:
+        assert response.headers["Cache-Control"] == "no-store"
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers[name] == value
 
 
 def test_requests_without_a_body_pass_untouched(app):

@@ -38,6 +38,8 @@ from pyramid.httpexceptions import (
     HTTPServiceUnavailable,
 )
 
+from .security import SECURITY_HEADERS
+
 PIECE = 64 * 1024  # the largest single read
 SLICE = 0.25  # seconds one read should take at the client's pace
 NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -94,9 +96,8 @@ class BodyGuard:
         length = None
         if declared and not chunked:
             if not declared.isdecimal():
-                return HTTPBadRequest("Invalid Content-Length.")(
-                    environ, start_response
-                )
+                error = HTTPBadRequest("Invalid Content-Length.")
+                return refuse(error, environ, start_response)
             length = int(declared)
             if length > self.max_bytes:
                 return self.too_large(environ, start_response)
@@ -104,7 +105,7 @@ class BodyGuard:
             error = HTTPServiceUnavailable(
                 "Too many uploads at once; try again.", headers={"Retry-After": "1"}
             )
-            return error(environ, start_response)
+            return refuse(error, environ, start_response)
         try:
             stream = environ["wsgi.input"]
             body = read_body(stream, length, self.max_bytes, self.timeout)
@@ -112,7 +113,7 @@ class BodyGuard:
             return self.too_large(environ, start_response)
         except TooSlow:
             error = HTTPRequestTimeout("The request body arrived too slowly.")
-            return error(environ, start_response)
+            return refuse(error, environ, start_response)
         finally:
             self.readers.release()
         environ["wsgi.input"] = io.BytesIO(body)
@@ -122,7 +123,16 @@ class BodyGuard:
 
     def too_large(self, environ, start_response):
         error = HTTPRequestEntityTooLarge(f"At most {self.max_bytes} bytes.")
-        return error(environ, start_response)
+        return refuse(error, environ, start_response)
+
+
+def refuse(error, environ, start_response):
+    """An error answered here, before Pyramid: its subscriber never adds the
+    security headers, so they are added the same way, and nothing stores it."""
+    for name, value in SECURITY_HEADERS.items():
+        error.headers.setdefault(name, value)
+    error.cache_control.no_store = True
+    return error(environ, start_response)
 
 
 def wrap(app):
