@@ -56,6 +56,7 @@ FILES_BY_ANSWER = {
             "tests/catalog/test_db_down.py",
             "tests/catalog/test_db_performance.py",
             "tests/catalog/test_seed.py",
+            "tests/test_query_tools.py",
         ],
         "none": ["tests/catalog/test_catalog_memory.py"],
     },
