@@ -169,15 +169,17 @@ def served(tmp_path):
         work = tmp_path / "nginx"
         work.mkdir()
         config = nginx_config(project, work, app_port, proxy_port)
-        nginx = subprocess.Popen(
-            [nginx_binary(), "-c", str(config), "-g", "daemon off;"]
-        )
+        command = [nginx_binary(), "-e", str(work / "error.log"), "-c", str(config)]
+        nginx = subprocess.Popen([*command, "-g", "daemon off;"])
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        while True:
             try:
                 request(proxy_port, "/healthz")
                 break
             except OSError:
+                log = "" if nginx.poll() is None else (work / "error.log").read_text()
+                assert nginx.poll() is None, f"nginx exited: {log}"
+                assert time.monotonic() < deadline, "nginx did not listen"
                 time.sleep(0.1)
         yield proxy_port
     finally:
