@@ -10,6 +10,7 @@ import json
 import re
 import shlex
 from importlib.resources import files
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import dockerfile
@@ -218,3 +219,13 @@ def test_compose_keeps_data_in_named_volumes(project):
     stateful = {"redis": "redis-data", "postgres": "postgres-data"}
     for name, volume in stateful.items():
         assert (volume in used) == (name in compose["services"])
+
+
+def test_the_template_repository_workflow_runs_ci_run():
+    """The template's own CI (not a baked project's) runs .ci/run."""
+    root = Path(__file__).resolve().parents[1]
+    ci = workflow.load(root)
+    validate(ci, "github-workflows.json")
+    runs = [step["run"] for step in workflow.job(ci)["steps"] if "run" in step]
+    assert runs[-1] == "bash .ci/run"
+    assert set(workflow.job(ci)["services"]) == {"redis", "memcached", "postgres"}

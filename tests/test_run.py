@@ -133,7 +133,15 @@ def run_ci_step(project, ci, step, env):
         if not name.startswith("TEST_")
     }
     result = subprocess.run(
-        ["bash", "-eo", "pipefail", "-c", workflow.command(ci, step)],
+        [
+            "bash",
+            "--noprofile",
+            "--norc",
+            "-eo",
+            "pipefail",
+            "-c",
+            workflow.command(ci, step),
+        ],
         cwd=project,
         env={**env, **settings, "PYTEST_ARGS": "-q -p no:cacheprovider -rs"},
         capture_output=True,
