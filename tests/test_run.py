@@ -2,14 +2,18 @@
 
 By default a covering set (every value of every prompt, and every pair that
 interacts); ``--all-combinations`` (``make test-all``) runs all of them.
-Each project is set up by its own ``make test``, exactly as a user would,
-with uv on PATH so installs come from one shared cache.
+Each project is set up and checked by the steps of its own CI workflow
+(``make lint``, ``make test``: read from ``.github/workflows/ci.yml``, so the
+commands CI runs are the ones tested here), with uv on PATH so installs come
+from one shared cache.
 
 Each PostgreSQL project is then served by its production server and loaded
 with concurrent writes (``nothing_lost.py``): both concurrency modes.
 
+Then the Dockerfile's steps run on this host (``image_steps.py``).
+
 Redis, Memcached and PostgreSQL are real servers (URLs from the environment).
-``REQUIRE_SERVICES=1`` (CI) is passed through, so a skipped service test in a
+The workflow sets ``REQUIRE_SERVICES=1``, so a skipped service test in a
 generated project fails the run instead.
 """
 
@@ -22,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from . import workflow
 from .after_install import (
     assert_example_removable,
     assert_serve_writes_no_rows,
@@ -29,6 +34,7 @@ from .after_install import (
 )
 from .combinations import COVERING, SUPPORTED, slug
 from .conftest import bake
+from .image_steps import assert_image_steps_serve
 from .nothing_lost import assert_nothing_lost
 
 pytestmark = pytest.mark.run
@@ -118,20 +124,42 @@ def project_environment(answers, name):
     return env
 
 
-def test_generated_suite_passes(answers, tmp_path):
-    name = f"app_{slug(answers)}"
-    project = bake(tmp_path, repo_name=name, **answers)
-    env = project_environment(answers, name)
+def run_ci_step(project, ci, step, env):
+    """A step of the project's CI workflow, as its runner would run it: the
+    job's settings, but the addresses of the servers here (TEST_*_URL)."""
+    settings = {
+        name: value
+        for name, value in workflow.environment(ci).items()
+        if not name.startswith("TEST_")
+    }
     result = subprocess.run(
-        ["make", "test", "PYTEST_ARGS=-q -p no:cacheprovider -rs"],
+        [
+            "bash",
+            "--noprofile",
+            "--norc",
+            "-eo",
+            "pipefail",
+            "-c",
+            workflow.command(ci, step),
+        ],
         cwd=project,
-        env=env,
+        env={**env, **settings, "PYTEST_ARGS": "-q -p no:cacheprovider -rs"},
         capture_output=True,
         text=True,
         timeout=900,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
+    return output
+
+
+def test_generated_suite_passes(answers, tmp_path):
+    name = f"app_{slug(answers)}"
+    project = bake(tmp_path, repo_name=name, **answers)
+    env = project_environment(answers, name)
+    ci = workflow.load(project)
+    run_ci_step(project, ci, "lint", env)
+    output = run_ci_step(project, ci, "test", env)
     assert " passed" in output
     assert unexpected_skips(output, answers) == []
     if answers["database"] == "postgresql":
@@ -154,6 +182,17 @@ def test_generated_suite_passes(answers, tmp_path):
             "postgresql",
             TEST_DATABASE_URL=fresh_database(f"pf_{name}_switched"),
         )
+    assert_image_steps_serve(
+        project,
+        env,
+        tmp_path / "image-venv",
+        CACHE_URL=env["TEST_CACHE_URL"],
+        DATABASE_URL=(
+            fresh_database(f"pf_{name}_image")
+            if answers["database"] == "postgresql"
+            else f"sqlite:///{tmp_path / 'image.sqlite'}"
+        ),
+    )
     assert_example_removable(project, env)
     shutil.rmtree(project / ".venv", ignore_errors=True)
 
