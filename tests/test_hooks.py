@@ -165,16 +165,6 @@ def test_shape_project_removes_and_renames(tmp_path):
     assert serve == "pkg/scripts/serve_threads.py"
 
 
-def test_secrets_are_random_per_project(tmp_path):
-    for name, placeholders in post.SECRET_PLACEHOLDERS.items():
-        (tmp_path / name).write_text(f"secret_key = {placeholders[0]}\n")
-    post.write_secrets(tmp_path)
-    first = (tmp_path / "development.ini").read_text()
-    assert "__DEVELOPMENT_SECRET__" not in first
-    assert len(first.split(" = ")[1].strip()) >= 40
-    assert first != (tmp_path / "testing.ini").read_text()
-
-
 def test_next_steps_name_the_directory_and_the_commands(capsys):
     post.print_next_steps("shop")
     lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
