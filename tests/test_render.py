@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+import yaml
 
 from .combinations import COVERING, DATABASE_IGNORED, SUPPORTED, slug
 
@@ -104,6 +105,26 @@ def test_dependencies_match_the_answers(project):
         "pyramid_debugtoolbar" in dev
         for dev in pyproject["project"]["optional-dependencies"]["dev"]
     )
+
+
+def test_ruff_is_pinned_to_one_version_in_pyproject_and_pre_commit(project):
+    """``make lint`` and the pre-commit hooks run the same ruff, pinned
+    compatibly: ruff's minor releases change rules."""
+    _, path = project
+    pyproject = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
+    dev = pyproject["project"]["optional-dependencies"]["dev"]
+    pins = [re.fullmatch(r"ruff~=(\d+\.\d+\.\d+)", spec) for spec in dev]
+    (version,) = [pin.group(1) for pin in pins if pin]
+    config = yaml.safe_load((path / ".pre-commit-config.yaml").read_text())
+    (ruff,) = [
+        repo for repo in config["repos"] if repo["repo"].endswith("/ruff-pre-commit")
+    ]
+    assert ruff["rev"] == "v" + version
+    assert [hook["id"] for hook in ruff["hooks"]] == ["ruff-check", "ruff-format"]
+    editorconfig = configparser.ConfigParser()
+    editorconfig.read_string("[top]\n" + (path / ".editorconfig").read_text())
+    assert editorconfig["*"]["end_of_line"] == "lf"
+    assert editorconfig["Makefile"]["indent_style"] == "tab"
 
 
 def test_python_compiles_and_config_parses(project):
