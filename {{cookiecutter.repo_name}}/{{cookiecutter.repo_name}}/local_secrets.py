@@ -8,6 +8,7 @@ made with fresh random values (readable by its owner only) the first time.
 Production never reads it: it refuses to start without ``SECRET_KEY``.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -29,10 +30,8 @@ def create_once(path, text):
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
             file.write(text)
-        try:
+        with contextlib.suppress(FileExistsError):  # another start made it
             os.link(aside, path)
-        except FileExistsError:
-            pass
     finally:
         aside.unlink()
     return path.read_text(encoding="ascii")
