@@ -56,8 +56,12 @@ FILES_BY_ANSWER = {
             "tests/catalog/test_db_down.py",
             "tests/catalog/test_db_performance.py",
             "tests/catalog/test_seed.py",
+            "tests/catalog/test_pshell.py",
         ],
-        "none": ["tests/catalog/test_catalog_memory.py"],
+        "none": [
+            "tests/catalog/test_catalog_memory.py",
+            "tests/test_pshell_memory.py",
+        ],
     },
     "database": {
         "sqlite": [],
@@ -81,6 +85,7 @@ RENAMED_BY_ANSWER = {
             "{pkg}/catalog/queries_" + variant + ".py": "{pkg}/catalog/queries.py",
             "tests/conftest_" + variant + ".py": "tests/conftest.py",
             "tests/catalog/conftest_" + variant + ".py": "tests/catalog/conftest.py",
+            "{pkg}/scripts/pshell_" + variant + ".py": "{pkg}/scripts/pshell.py",
         }
         for answer, variant in (("sqlalchemy", "sqlalchemy"), ("none", "memory"))
     },

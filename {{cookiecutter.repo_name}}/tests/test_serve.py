@@ -143,9 +143,7 @@ def test_console_script_serves_and_says_where_it_listens(server_environ):
         "PORT": str(port),
         "SECRET_KEY": secrets.token_urlsafe(32),
     }
-    process = subprocess.Popen(
-        [script], env=environ, stderr=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen([script], env=environ, stderr=subprocess.PIPE, text=True)
     try:
         lines = lines_of(process.stderr)
         announced = None
