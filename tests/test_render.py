@@ -90,7 +90,9 @@ def test_files_match_the_answers(project):
     ):
         assert renamed in files
     # whole-file alternatives are renamed to their real name, none left behind
-    variants = re.compile(r"(^|/)(queries|templating|serve|fanout|conftest|pshell)_\w+\.py$")
+    variants = re.compile(
+        r"(^|/)(queries|templating|serve|fanout|conftest|pshell)_\w+\.py$"
+    )
     assert [name for name in files if variants.search(name)] == []
 
 

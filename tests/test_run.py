@@ -24,6 +24,7 @@ import pytest
 
 from .after_install import (
     assert_example_removable,
+    assert_lock_installs,
     assert_serve_writes_no_rows,
     assert_switch_works,
 )
@@ -87,6 +88,7 @@ def unexpected_skips(output, answers):
 
 # The combination that proves switching the cache and the database later.
 SWITCHED = COVERING[0]
+LOCKED = COVERING[4]  # no database: the lock's own install and tests are quick
 assert SWITCHED["cache_backend"] == "memory" and SWITCHED["database"] == "sqlite"
 
 
@@ -154,6 +156,8 @@ def test_generated_suite_passes(answers, tmp_path):
             "postgresql",
             TEST_DATABASE_URL=fresh_database(f"pf_{name}_switched"),
         )
+    if answers == LOCKED:
+        assert_lock_installs(project, env)
     assert_example_removable(project, env)
     shutil.rmtree(project / ".venv", ignore_errors=True)
 
