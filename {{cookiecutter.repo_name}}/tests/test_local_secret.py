@@ -84,10 +84,11 @@ def test_set_secrets_win_and_no_file_is_made(tmp_path):
     assert not path.exists()
 
 
-def test_production_never_reads_local_secrets(tmp_path):
-    settings = {"app.environment": "production", "app.local_secrets": str(tmp_path)}
-    with pytest.raises(SettingsError, match="SECRET_KEY"):
-        with_local_secrets(settings)
+def test_production_never_reads_or_makes_local_secrets(tmp_path):
+    path = tmp_path / ".local_secrets.json"
+    settings = {"app.environment": "production", "app.local_secrets": str(path)}
+    assert with_local_secrets(settings) == settings
+    assert not path.exists()
 
 
 def test_a_damaged_secrets_file_is_a_clear_error(tmp_path):

@@ -58,12 +58,10 @@ def with_local_secrets(settings):
     """``settings`` with its empty secrets filled from ``app.local_secrets``."""
     path = settings.get("app.local_secrets", "").strip()
     missing = [name for name in SECRET_SETTINGS if not settings.get(name, "").strip()]
-    if not path or not missing:
+    # Production reads SECRET_KEY from the environment and refuses to start
+    # without it (web/security.py): a file made on the spot would hide that.
+    production = settings.get("app.environment", "production") == "production"
+    if not path or not missing or production:
         return settings
-    if settings.get("app.environment", "production") == "production":
-        raise SettingsError(
-            "app.local_secrets is for development and tests: production reads "
-            "SECRET_KEY (and PROFILING_TOKEN) from the environment"
-        )
     kept = local_secrets(path)
     return {**settings, **{name: kept[name] for name in missing}}
