@@ -93,8 +93,8 @@ def main(argv=None):
     )
     try:
         base_url = f"http://127.0.0.1:{server.stdout.readline().strip()}"
-        measured = {name: [] for name in clients(base_url, load_upstream(args.upstream))}
         calls = clients(base_url, load_upstream(args.upstream))
+        measured = {name: [] for name in calls}
         for call in calls.values():
             cpu_per_call(call, 500)  # warm up: connect, caches
         for _ in range(args.rounds):
@@ -111,13 +111,13 @@ def main(argv=None):
         f"--rounds {args.rounds}`; Python {platform.python_version()}, "
         f"urllib3 {urllib3.__version__}; median of {args.rounds} alternating rounds.",
         "",
-        "| client | CPU µs per call (median) | min–max | ratio |",
+        "| client | CPU µs per call (median) | min-max | ratio |",
         "|---|---:|---:|---:|",
     ]
     for name, values in measured.items():
         median = statistics.median(values)
         lines.append(
-            f"| {name} | {median * 1e6:.1f} | {min(values) * 1e6:.1f}–"
+            f"| {name} | {median * 1e6:.1f} | {min(values) * 1e6:.1f}-"
             f"{max(values) * 1e6:.1f} | {median / first:.2f} |"
         )
     report = "\n".join(lines) + "\n"

@@ -11,7 +11,8 @@ Two declarative tables drive everything:
 
 No secret is baked: development and tests make theirs at first start into a
 git-ignored file (``local_secrets.py``), so two bakes with the same answers
-are identical and ``cruft update`` has nothing to conflict on. Runs with the generated project as the working directory.
+are identical and ``cruft update`` has nothing to conflict on. Runs with the
+generated project as the working directory.
 """
 
 import json
