@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_development_ini_names_the_setup():
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(ROOT / "development.ini")
-    assert parser["pshell"]["setup"] == "{{ cookiecutter.repo_name }}.scripts.pshell.setup"
+    assert parser["pshell"]["setup"] == f"{pshell.__name__}.setup"
 
 
 def test_the_shell_gets_the_cache_and_the_settings(app):

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_development_ini_names_the_setup():
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(ROOT / "development.ini")
-    assert parser["pshell"]["setup"] == "{{ cookiecutter.repo_name }}.scripts.pshell.setup"
+    assert parser["pshell"]["setup"] == f"{pshell.__name__}.setup"
 
 
 @pytest.fixture
