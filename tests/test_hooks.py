@@ -137,6 +137,8 @@ def test_shape_project_removes_and_renames(tmp_path):
         "pkg/scripts/serve_gevent.py",
         "pkg/clients/fanout_threads.py",
         "pkg/clients/fanout_gevent.py",
+        "pkg/scripts/pshell_sqlalchemy.py",
+        "pkg/scripts/pshell_memory.py",
     ]
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -153,6 +155,7 @@ def test_shape_project_removes_and_renames(tmp_path):
         "pkg/catalog/queries.py",
         "pkg/clients/fanout.py",
         "pkg/rendering/templating.py",
+        "pkg/scripts/pshell.py",
         "pkg/scripts/serve.py",
         "pkg/templates/home.jinja2",
         "tests/catalog/conftest.py",
