@@ -9,12 +9,13 @@ Two declarative tables drive everything:
 * ``RENAMED_BY_ANSWER``: whole-file alternatives written as ``<name>_<answer>``
   in the template; the chosen one is renamed to its real name.
 
-Then per-project secrets are written with ``secrets`` (no network, ever).
-Runs with the generated project as the working directory.
+No secret is baked: development and tests make theirs at first start into a
+git-ignored file (``local_secrets.py``), so two bakes with the same answers
+are identical and ``cruft update`` has nothing to conflict on. Runs with the
+generated project as the working directory.
 """
 
 import json
-import secrets
 import shutil
 import subprocess
 import sys
@@ -57,8 +58,12 @@ FILES_BY_ANSWER = {
             "tests/catalog/test_db_performance.py",
             "tests/catalog/test_seed.py",
             "tests/test_query_tools.py",
+            "tests/catalog/test_pshell.py",
         ],
-        "none": ["tests/catalog/test_catalog_memory.py"],
+        "none": [
+            "tests/catalog/test_catalog_memory.py",
+            "tests/test_pshell_memory.py",
+        ],
     },
     "database": {
         "sqlite": [],
@@ -82,6 +87,7 @@ RENAMED_BY_ANSWER = {
             "{pkg}/catalog/queries_" + variant + ".py": "{pkg}/catalog/queries.py",
             "tests/conftest_" + variant + ".py": "tests/conftest.py",
             "tests/catalog/conftest_" + variant + ".py": "tests/catalog/conftest.py",
+            "{pkg}/scripts/pshell_" + variant + ".py": "{pkg}/scripts/pshell.py",
         }
         for answer, variant in (("sqlalchemy", "sqlalchemy"), ("none", "memory"))
     },
@@ -97,13 +103,6 @@ RENAMED_BY_ANSWER = {
         for mode in ("threads", "gevent")
     },
 }
-
-# Placeholders in the generated files, replaced by a fresh random value each.
-SECRET_PLACEHOLDERS = {
-    "development.ini": ["__DEVELOPMENT_SECRET__", "__DEVELOPMENT_PROFILING_TOKEN__"],
-    "testing.ini": ["__TESTING_SECRET__", "__TESTING_PROFILING_TOKEN__"],
-}
-
 
 def unselected_paths(answers, table):
     """Yield the path patterns of unchosen answers that the chosen one lacks."""
@@ -139,15 +138,6 @@ def shape_project(root, answers):
             (root / source.format(pkg=pkg)).rename(root / target.format(pkg=pkg))
 
 
-def write_secrets(root):
-    for filename, placeholders in SECRET_PLACEHOLDERS.items():
-        path = root / filename
-        text = path.read_text(encoding="utf-8")
-        for placeholder in placeholders:
-            text = text.replace(placeholder, secrets.token_urlsafe(32))
-        path.write_text(text, encoding="utf-8")
-
-
 def build_static_files(root, pkg):
     """Fingerprint and precompress the assets with the project's own command."""
     script = root / pkg / "scripts" / "fingerprint.py"
@@ -173,7 +163,6 @@ Next steps:
 def main(answers_json, root):
     answers = baked_answers(json.loads(answers_json))
     shape_project(root, answers)
-    write_secrets(root)
     build_static_files(root, answers["repo_name"])
     print_next_steps(answers["repo_name"])
     return 0

@@ -9,11 +9,14 @@ the environment the run tier gives it:
   the database is a setting plus an extra (``pip install -e '.[redis]'``).
 * ``assert_example_removable``: ``make remove-example``, then the project's
   own ``make test`` and ``make lint`` pass without the example.
+* ``assert_lock_installs``: ``make lock`` pins everything; the install targets
+  then install the locked versions (an older pin included), and tests pass.
 """
 
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 
@@ -122,3 +125,56 @@ def assert_example_removable(project, env):
     assert not (project / project.name / "catalog").exists()
     make(project, "test", env=env, PYTEST_ARGS="-q -p no:cacheprovider")
     make(project, "lint", env=env)
+
+
+# A locked version older than the newest release, written into the lock as if
+# it had been made earlier: the install must downgrade to it.
+OLDER_PIN = ("cachetools", "6.2.0")
+
+
+LOCKED_TESTS = ("tests/test_cache.py", "tests/test_health.py", "tests/test_datasets.py")
+
+
+def installed_version(project, name):
+    done = subprocess.run(
+        [
+            project / ".venv" / "bin" / "python",
+            "-c",
+            f"import importlib.metadata as m; print(m.version({name!r}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def assert_lock_installs(project, env):
+    make(project, "lock", env=env)
+    lock = (project / "requirements.lock").read_text()
+    pins = dict(re.findall(r"(?m)^([A-Za-z0-9_.-]+)==(\S+)", lock))
+    assert {"pyramid", "ruff", "pytest", "webtest"} <= pins.keys(), lock[:2000]
+    name, older = OLDER_PIN
+    assert pins[name] != older
+    pinned = re.sub(rf"(?m)^{name}==.*$", f"{name}=={older}", lock)
+    (project / "requirements.lock").write_text(pinned)
+    make(project, ".venv/.installed-testing", env=env)
+    assert installed_version(project, name) == older
+    assert installed_version(project, "pyramid") == pins["pyramid"]
+    result = subprocess.run(
+        [
+            ".venv/bin/python",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *LOCKED_TESTS,
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]

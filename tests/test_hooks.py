@@ -137,6 +137,8 @@ def test_shape_project_removes_and_renames(tmp_path):
         "pkg/scripts/serve_gevent.py",
         "pkg/clients/fanout_threads.py",
         "pkg/clients/fanout_gevent.py",
+        "pkg/scripts/pshell_sqlalchemy.py",
+        "pkg/scripts/pshell_memory.py",
     ]
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -153,6 +155,7 @@ def test_shape_project_removes_and_renames(tmp_path):
         "pkg/catalog/queries.py",
         "pkg/clients/fanout.py",
         "pkg/rendering/templating.py",
+        "pkg/scripts/pshell.py",
         "pkg/scripts/serve.py",
         "pkg/templates/home.jinja2",
         "tests/catalog/conftest.py",
@@ -163,16 +166,6 @@ def test_shape_project_removes_and_renames(tmp_path):
     assert queries == "pkg/catalog/queries_memory.py"
     serve = (tmp_path / "pkg/scripts/serve.py").read_text()
     assert serve == "pkg/scripts/serve_threads.py"
-
-
-def test_secrets_are_random_per_project(tmp_path):
-    for name, placeholders in post.SECRET_PLACEHOLDERS.items():
-        (tmp_path / name).write_text(f"secret_key = {placeholders[0]}\n")
-    post.write_secrets(tmp_path)
-    first = (tmp_path / "development.ini").read_text()
-    assert "__DEVELOPMENT_SECRET__" not in first
-    assert len(first.split(" = ")[1].strip()) >= 40
-    assert first != (tmp_path / "testing.ini").read_text()
 
 
 def test_next_steps_name_the_directory_and_the_commands(capsys):

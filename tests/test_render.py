@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+import yaml
 
 from .combinations import COVERING, DATABASE_IGNORED, SUPPORTED, slug
 
@@ -89,7 +90,9 @@ def test_files_match_the_answers(project):
     ):
         assert renamed in files
     # whole-file alternatives are renamed to their real name, none left behind
-    variants = re.compile(r"(^|/)(queries|templating|serve|fanout|conftest)_\w+\.py$")
+    variants = re.compile(
+        r"(^|/)(queries|templating|serve|fanout|conftest|pshell)_\w+\.py$"
+    )
     assert [name for name in files if variants.search(name)] == []
 
 
@@ -104,6 +107,26 @@ def test_dependencies_match_the_answers(project):
         "pyramid_debugtoolbar" in dev
         for dev in pyproject["project"]["optional-dependencies"]["dev"]
     )
+
+
+def test_ruff_is_pinned_to_one_version_in_pyproject_and_pre_commit(project):
+    """``make lint`` and the pre-commit hooks run the same ruff, pinned
+    compatibly: ruff's minor releases change rules."""
+    _, path = project
+    pyproject = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
+    dev = pyproject["project"]["optional-dependencies"]["dev"]
+    pins = [re.fullmatch(r"ruff~=(\d+\.\d+\.\d+)", spec) for spec in dev]
+    (version,) = [pin.group(1) for pin in pins if pin]
+    config = yaml.safe_load((path / ".pre-commit-config.yaml").read_text())
+    (ruff,) = [
+        repo for repo in config["repos"] if repo["repo"].endswith("/ruff-pre-commit")
+    ]
+    assert ruff["rev"] == "v" + version
+    assert [hook["id"] for hook in ruff["hooks"]] == ["ruff-check", "ruff-format"]
+    editorconfig = configparser.ConfigParser()
+    editorconfig.read_string("[top]\n" + (path / ".editorconfig").read_text())
+    assert editorconfig["*"]["end_of_line"] == "lf"
+    assert editorconfig["Makefile"]["indent_style"] == "tab"
 
 
 def test_python_compiles_and_config_parses(project):
@@ -146,15 +169,45 @@ def test_ruff_is_clean_for_the_shortest_and_longest_names(tmp_path, answers, nam
     assert_ruff_clean(bake(tmp_path, repo_name=name, **answers))
 
 
-# The lines write_secrets fills with fresh random values on every bake.
-SECRET_LINE = re.compile(rb"(?m)^(secret_key|profiling\.token) = \S+$")
-
-
 def contents(project):
     return {
-        str(file.relative_to(project)): SECRET_LINE.sub(rb"\1 = ...", file.read_bytes())
+        str(file.relative_to(project)): file.read_bytes()
         for file in project_files(project)
     }
+
+
+def tracked_contents(project):
+    """``{path: bytes}`` of every file git would track in a new repository
+    (everything not git-ignored)."""
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--others", "--exclude-standard"],
+        cwd=project,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return {name: (project / name).read_bytes() for name in listed.split("\0") if name}
+
+
+@pytest.mark.parametrize("answers", COVERING[:1], ids=slug)
+def test_two_bakes_with_the_same_answers_track_the_same_files(tmp_path, answers):
+    """No secret or other per-bake value in a tracked file: ``cruft update``
+    re-bakes with the project's answers and must see only the template's
+    changes. The secrets are made at first start into a git-ignored file."""
+    from .conftest import bake
+
+    first = bake(tmp_path / "first", repo_name="shop", **answers)
+    second = bake(tmp_path / "second", repo_name="shop", **answers)
+    tracked = tracked_contents(first)
+    assert "development.ini" in tracked and "shop/static-manifest.json" in tracked
+    assert tracked == tracked_contents(second)
+    ignored = subprocess.run(
+        ["git", "check-ignore", ".local_secrets.json", ".secret_key"],
+        cwd=first,
+        capture_output=True,
+        text=True,
+    )
+    assert ignored.stdout.split() == [".local_secrets.json", ".secret_key"]
 
 
 @pytest.mark.parametrize("answers", DATABASE_IGNORED, ids=slug)

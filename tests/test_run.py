@@ -29,6 +29,7 @@ import pytest
 from . import workflow
 from .after_install import (
     assert_example_removable,
+    assert_lock_installs,
     assert_serve_writes_no_rows,
     assert_switch_works,
 )
@@ -93,6 +94,7 @@ def unexpected_skips(output, answers):
 
 # The combination that proves switching the cache and the database later.
 SWITCHED = COVERING[0]
+LOCKED = COVERING[4]  # no database: the lock's own install and tests are quick
 assert SWITCHED["cache_backend"] == "memory" and SWITCHED["database"] == "sqlite"
 
 
@@ -193,6 +195,8 @@ def test_generated_suite_passes(answers, tmp_path):
             else f"sqlite:///{tmp_path / 'image.sqlite'}"
         ),
     )
+    if answers == LOCKED:
+        assert_lock_installs(project, env)
     assert_example_removable(project, env)
     shutil.rmtree(project / ".venv", ignore_errors=True)
 

@@ -32,7 +32,7 @@ start)
     fi
 {%- endif %}
     # The command make serve runs (scripts/serve.py); exec: signals reach it.
-    exec "$VENV/bin/python" {{ cookiecutter.__serve_args }}
+    exec "$VENV/bin/{{ cookiecutter.repo_name }}-serve"
     ;;
 health)
     # With a Host the app accepts (the first of ALLOWED_HOSTS): others get 400.

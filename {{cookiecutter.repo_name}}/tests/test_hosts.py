@@ -59,7 +59,9 @@ def production(app_settings):
     settings = {
         **app_settings,
         "app.environment": "production",
+        # Production reads its secrets from the environment, not .local_secrets.json.
         "secret_key": secrets.token_urlsafe(32),
+        "profiling.token": secrets.token_urlsafe(32),
         "app.allowed_hosts": "example.com, www.example.com",
     }
     config = make_config(settings)

@@ -47,5 +47,9 @@ def test_the_example_goes_and_a_home_page_stays(tmp_path):
         compile(text, str(path), "exec")
         assert not USES_THE_EXAMPLE.search(text), path
     makefile = (root / "Makefile").read_text()
-    assert "scripts.seed" not in makefile and "remove-example:" not in makefile
-    assert "fail_under = 70" in (root / "pyproject.toml").read_text()
+    assert f"{PACKAGE}-seed" not in makefile and "remove-example:" not in makefile
+    pyproject = (root / "pyproject.toml").read_text()
+    assert "fail_under = 70" in pyproject
+{%- if cookiecutter.orm == "sqlalchemy" %}
+    assert "scripts.seed" not in pyproject  # its console script
+{%- endif %}

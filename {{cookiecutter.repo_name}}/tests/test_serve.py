@@ -2,12 +2,20 @@
 
 import json
 import os
+import queue
+import re
+import secrets
+import subprocess
+import sys
+import threading
 import urllib.request
+from pathlib import Path
 
 import pytest
 from pyramid.paster import get_appsettings
 
 from {{ cookiecutter.repo_name }}.scripts import bench, serve
+from {{ cookiecutter.repo_name }}.scripts.listening import local_url
 
 from .services import free_port
 
@@ -95,3 +103,56 @@ Requests/sec:   1234.50
     assert stats.requests_per_second == 1234.5
     assert stats.latency_ms == {50: 0.812, 90: 1.3, 99: 2500.0}
     assert stats.errors == 7
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("0.0.0.0", "http://localhost:6543/"),
+        ("::", "http://localhost:6543/"),
+        ("127.0.0.1", "http://127.0.0.1:6543/"),
+        ("::1", "http://[::1]:6543/"),
+    ],
+)
+def test_the_listening_line_names_an_address_to_open(host, url):
+    assert local_url(host, 6543) == url
+
+
+def lines_of(stream):
+    """The lines ``stream`` prints, on a queue (read without blocking the test)."""
+    lines = queue.Queue()
+
+    def read():
+        for line in stream:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def test_console_script_serves_and_says_where_it_listens(server_environ):
+    """``{{ cookiecutter.repo_name }}-serve`` (what ``make serve`` runs) prints
+    one line with the address to open, and serves there."""
+    port = free_port()
+    script = Path(sys.executable).with_name("{{ cookiecutter.repo_name }}-serve")
+    environ = {
+        **os.environ,
+        **server_environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "SECRET_KEY": secrets.token_urlsafe(32),
+    }
+    process = subprocess.Popen([script], env=environ, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = lines_of(process.stderr)
+        announced = None
+        while announced is None:
+            line = lines.get(timeout=60)
+            assert line is not None, "the server stopped before listening"
+            announced = re.search(r"listening on (\S+) \(1 worker;", line)
+        url = announced.group(1)
+        assert url == f"http://127.0.0.1:{port}/"
+        bench.wait_until_ready(url.rstrip("/"), process)
+    finally:
+        assert bench.stop_server(process) == 0

@@ -3,6 +3,7 @@
 import gzip
 import re
 import shutil
+from html import unescape as html_unescape
 
 import pytest
 from webob import Request
@@ -29,6 +30,21 @@ def test_fingerprinted_file_is_immutable_for_a_year(testapp, stylesheet):
     assert response.content_type == "text/css"
     assert response.headers["Cache-Control"] == IMMUTABLE
     assert response.body == (PACKAGE_DIR / "assets" / "app.css").read_bytes()
+
+
+def test_pages_have_a_favicon_and_a_description(testapp):
+    """The favicon is linked, fingerprinted and served (no /favicon.ico 404 in
+    the log); the description is the project's."""
+    from {{ cookiecutter.repo_name }}.rendering import PROJECT_DESCRIPTION
+
+    html = testapp.get("/").text
+    icon = re.search(r'<link rel="icon" [^>]*href="http://example.com([^"]+)"', html)
+    assert re.fullmatch(r"/static/favicon\.[0-9a-f]{10}\.svg", icon.group(1))
+    response = testapp.get(icon.group(1), status=200)
+    assert response.content_type == "image/svg+xml"
+    assert response.headers["Cache-Control"] == IMMUTABLE
+    description = re.search(r'<meta name="description" content="([^"]*)">', html)
+    assert html_unescape(description.group(1)) == PROJECT_DESCRIPTION
 
 
 def raw_get(testapp, path, **headers):

@@ -13,6 +13,10 @@ from {{ cookiecutter.repo_name }}.clients.upstream import Upstream, UpstreamErro
 from .services import free_port
 
 SLOW = 10  # seconds before /slow answers; the client's timeout is 0.2 s
+# /drip-* send their reply a byte every DRIP seconds: 4 s in all, every
+# single read well within the client's timeout.
+DRIP = 0.1
+DRIPPED = b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n" + b"x" * 20
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -23,6 +27,14 @@ class Handler(BaseHTTPRequestHandler):
         self.server.connections.append(self.connection)
 
     def do_GET(self):
+        if self.path.startswith("/drip"):
+            headers_end = DRIPPED.index(b"\r\n\r\n") + 4
+            start = 0 if self.path == "/drip-headers" else headers_end
+            self.wfile.write(DRIPPED[:start])
+            for byte in DRIPPED[start:]:
+                time.sleep(DRIP)
+                self.wfile.write(bytes([byte]))
+            return
         if self.path.startswith("/slow"):
             time.sleep(SLOW)
         if self.path.startswith("/last"):
@@ -155,6 +167,20 @@ def test_a_slow_upstream_fails_within_the_timeout(server):
     # After the timeout, long before the reply (a loaded machine's slack).
     assert 0.15 < time.monotonic() - started < SLOW / 2
     assert upstream.get("/fast").body == b"/fast"  # a new connection
+
+
+@pytest.mark.parametrize("path", ["/drip-headers", "/drip-body"])
+def test_the_timeout_bounds_the_whole_call_not_each_read(server, path):
+    """A reply trickling in a byte at a time (each read quick, the whole 4 s)
+    fails at the call's deadline instead of taking as long as the server does."""
+    upstream = Upstream(server.url, timeout=0.3)
+    started = time.monotonic()
+
+    with pytest.raises(UpstreamError, match="timed out"):
+        upstream.get(path)
+
+    assert time.monotonic() - started < len(DRIPPED) * DRIP / 2
+    assert upstream.get("/after").body == b"/after"  # a new connection
 
 
 def test_nothing_listening_is_an_upstream_error():

@@ -9,6 +9,7 @@ imports the example domain (``catalog``), which ``make remove-example`` deletes.
 from pyramid.config import Configurator
 
 from .caching import pagecache
+from .local_secrets import with_local_secrets
 from .settings import settings_from_environment
 from .web import bodies, hosts, proxy
 
@@ -20,7 +21,8 @@ def main(global_config, **settings):
 
 def make_config(settings):
     """The configured (not yet committed) ``Configurator``: tests add to it."""
-    config = Configurator(settings=settings_from_environment(settings))
+    settings = with_local_secrets(settings_from_environment(settings))
+    config = Configurator(settings=settings)
     config.include(".settings")
     config.include(".web.health")  # config.add_health_check, for the parts below
     config.include(".rendering")

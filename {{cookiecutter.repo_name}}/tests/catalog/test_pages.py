@@ -69,6 +69,7 @@ def test_security_headers(testapp):
 
 
 def test_stylesheet_is_served(testapp):
-    href = re.search(r'href="http://example.com(/static/[^"]+)"', testapp.get("/").text)
+    html = testapp.get("/").text
+    href = re.search(r'href="http://example.com(/static/[^"]+\.css)"', html)
     response = testapp.get(href.group(1), status=200)
     assert response.content_type == "text/css"

@@ -35,3 +35,27 @@ def test_seed_command_line(app_settings, tmp_path, capsys, dbengine):
     assert seed_script.main([str(ini), "--items", str(SEEDED_ITEMS)]) == 0
     assert "added 0 items" in capsys.readouterr().out
     assert seed_script.main([str(ini), "--items", "-1"]) == 2
+
+
+def test_seed_reports_each_batch_to_progress(dbsession):
+    calls = []
+    seed(dbsession, SEEDED_ITEMS + 2500, lambda added, wanted: calls.append(added))
+    assert calls == [1000, 2000, 2500]
+
+
+def test_large_seeds_print_progress_every_tenth(capsys):
+    progress = seed_script.progress_printer(started=0.0)
+    wanted = seed_script.PROGRESS_FROM * 10
+    for added in range(1000, wanted + 1, 1000):
+        progress(added, wanted)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 10
+    assert lines[0].startswith(f"seed: {wanted // 10:,}/{wanted:,} items (")
+    assert lines[-1].startswith(f"seed: {wanted:,}/{wanted:,} items")
+
+
+def test_small_seeds_print_no_progress(capsys):
+    progress = seed_script.progress_printer(started=0.0)
+    for added in (1000, 2000, 2500):
+        progress(added, 2500)
+    assert capsys.readouterr().err == ""

@@ -13,11 +13,14 @@ from .sample import CATEGORIES, TAGS, sample_item
 BATCH = 1000
 
 
-def seed(dbsession, item_count):
-    """Top the catalog up to ``item_count`` items; return how many were added."""
+def seed(dbsession, item_count, progress=None):
+    """Top the catalog up to ``item_count`` items; return how many were added.
+
+    ``progress(added, wanted)`` is called after each batch."""
     categories = _ensure(dbsession, Category, CATEGORIES)
     tags = _ensure(dbsession, Tag, TAGS)
     existing = dbsession.scalar(select(func.count(Item.id)))
+    wanted = max(item_count - existing, 0)
     added = 0
     for start in range(existing + 1, item_count + 1, BATCH):
         rows = [
@@ -47,6 +50,8 @@ def seed(dbsession, item_count):
             [{"item_id": item, "tag_id": tag} for item, tag in links],
         )
         added += len(ids)
+        if progress:
+            progress(added, wanted)
     return added
 
 

@@ -6,6 +6,8 @@ engine, for ``renderer=`` and ``render()``.
 
 PACKAGE = "{{ cookiecutter.repo_name }}"
 PROJECT_NAME = {{ cookiecutter.project_name | py_string }}
+# The pages' <meta name="description">: what search results show under the title.
+PROJECT_DESCRIPTION = {{ cookiecutter.description | py_string }}
 TEMPLATES = PACKAGE + ":templates/"
 EXTENSION = ".{{ cookiecutter.__template_ext }}"
 

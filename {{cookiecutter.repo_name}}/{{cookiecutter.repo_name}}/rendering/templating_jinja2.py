@@ -6,11 +6,12 @@ Compiled templates go to ``templates.cache_directory`` as Jinja2 bytecode
 
 from pyramid.events import BeforeRender
 
-from . import PACKAGE, PROJECT_NAME, template_cache
+from . import PACKAGE, PROJECT_DESCRIPTION, PROJECT_NAME, template_cache
 
 
 def add_globals(event):
     event["project_name"] = PROJECT_NAME
+    event["project_description"] = PROJECT_DESCRIPTION
     # For asset specs: request.static_url(package + ":static/app.css")
     event["package"] = PACKAGE
 

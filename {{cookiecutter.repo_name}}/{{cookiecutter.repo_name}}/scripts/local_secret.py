@@ -13,6 +13,8 @@ import secrets
 import sys
 from pathlib import Path
 
+from ..local_secrets import create_once
+
 SECRET_FILE = Path(".secret_key")
 
 
@@ -21,12 +23,8 @@ def local_secret(path=SECRET_FILE):
     try:
         return path.read_text(encoding="ascii").strip(), False
     except FileNotFoundError:
-        pass
-    key = secrets.token_urlsafe(32)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as file:
-        file.write(key + "\n")
-    return key, True
+        key = secrets.token_urlsafe(32)
+        return create_once(path, key + "\n").strip(), True
 
 
 def main(argv=None):  # pragma: no cover - run in a subprocess by tests

@@ -33,19 +33,19 @@ EXAMPLE_PATHS = [
 
 # file -> lines (whole, without the newline) that include the example
 EXAMPLE_LINES = {
+    "pyproject.toml": [f'{PACKAGE}-seed = "{PACKAGE}.scripts.seed:main"'],
     f"{PACKAGE}/__init__.py": ['    config.include(".catalog")  # the example'],
     f"{PACKAGE}/alembic/env.py": [
         f"import {PACKAGE}.catalog.models  # noqa: F401 (the example's tables)"
     ],
     "Makefile": [
         "# make demo-data  the example's sample rows in the production database",
-        f"\t$(PYTHON) -m {PACKAGE}.scripts.seed development.ini",
+        f"\t$(VENV)/bin/{PACKAGE}-seed development.ini",
         "# The example's sample rows, in the database `make serve` uses (same settings",
         "# and environment: DATABASE_URL...). `make serve` itself never writes rows.",
         "ITEMS ?= 1000",
         "demo-data: $(VENV)/.installed-base migrate-production",
-        f"\t$(WITH_SECRET) $(PYTHON) -m {PACKAGE}.scripts.seed production.ini"
-        " --items $(ITEMS)",
+        f"\t$(WITH_SECRET) $(VENV)/bin/{PACKAGE}-seed production.ini --items $(ITEMS)",
         "# The example's sample rows, in the database `make run` uses.",
         "# Delete the example catalog and keep a minimal home page "
         "(scripts/remove_example.py).",

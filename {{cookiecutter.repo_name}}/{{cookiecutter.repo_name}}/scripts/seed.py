@@ -1,9 +1,11 @@
 """Seed the example catalog: ``make run`` (development) and ``make demo-data``.
 
-    python -m {{ cookiecutter.repo_name }}.scripts.seed INI [--items N]
+    {{ cookiecutter.repo_name }}-seed INI [--items N]
 
-Idempotent: running it again tops the catalog up to ``--items`` and adds
-nothing when it is already there. The rate is reported.
+(a console script; ``python -m {{ cookiecutter.repo_name }}.scripts.seed`` is the
+same). Idempotent: running it again tops the catalog up to ``--items`` and adds
+nothing when it is already there. The rate is reported, and the progress
+every tenth of the way when many rows are added.
 """
 
 import argparse
@@ -31,6 +33,29 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+# From this many rows to add, the progress is printed (seconds of work).
+PROGRESS_FROM = 10_000
+
+
+def progress_printer(started, file=None):
+    """``progress(added, wanted)`` for ``seed``: a line every tenth of the way."""
+    shown = 0
+
+    def progress(added, wanted):
+        nonlocal shown
+        if wanted < PROGRESS_FROM or added < min(shown + wanted // 10, wanted):
+            return
+        shown = added
+        rate = added / max(time.perf_counter() - started, 1e-9)
+        print(
+            f"seed: {added:,}/{wanted:,} items ({rate:,.0f} rows/s)",
+            file=file or sys.stderr,
+            flush=True,
+        )
+
+    return progress
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.items < 0:
@@ -42,7 +67,8 @@ def main(argv=None):
         started = time.perf_counter()
         tm = transaction.TransactionManager(explicit=True)
         with tm:
-            added = seed(get_tm_session(factory, tm), args.items)
+            progress = progress_printer(started)
+            added = seed(get_tm_session(factory, tm), args.items, progress)
         elapsed = time.perf_counter() - started
         env["registry"].cache.bump(DATASET)
     rate = added / elapsed if elapsed else 0

@@ -1,8 +1,10 @@
 """The production server: gunicorn with gevent's WSGI server. Every setting lives here.
 
-    python -m gevent.monkey --module {{ cookiecutter.repo_name }}.scripts.serve
+    {{ cookiecutter.repo_name }}-serve
 
-(what ``make serve`` runs).
+(the console script ``make serve`` runs). It starts
+``python -m gevent.monkey --module {{ cookiecutter.repo_name }}.scripts.serve``
+(``COMMAND``), which is the same command.
 
 ``gevent.monkey`` patches the standard library *before* this module, gunicorn or
 the app import anything: sockets, ``ssl``, locks and ``time.sleep`` created
@@ -31,6 +33,8 @@ import sys
 from gunicorn.app.base import BaseApplication
 from pyramid.paster import get_appsettings, setup_logging
 from pyramid.settings import asbool
+
+from .listening import announce
 
 # The production command (make serve; tests and bench start it too).
 COMMAND = [
@@ -84,6 +88,12 @@ class Server(BaseApplication):
         for name, value in self.options.items():
             if name in self.cfg.settings or name not in NEWER_SETTINGS:
                 self.cfg.set(name, value)
+        self.cfg.set("when_ready", self.announce)
+
+    def announce(self, arbiter):
+        """gunicorn's ``when_ready``: the socket is bound."""
+        host, _, port = self.options["bind"].rpartition(":")
+        announce(host.strip("[]"), port, self.options["workers"])
 
     def load(self):
         from .. import main
@@ -99,10 +109,9 @@ def main():  # pragma: no cover - run in a subprocess by tests/test_serve.py
     from gevent import monkey
 
     if not monkey.is_module_patched("socket"):
-        raise SystemExit(
-            "Start with: python -m gevent.monkey --module "
-            "{{ cookiecutter.repo_name }}.scripts.serve (patching must come first)"
-        )
+        # The console script (or python -m ...serve): start again with the
+        # standard library patched before anything imports it.
+        os.execv(sys.executable, COMMAND)
     options = server_options(os.environ, os.cpu_count() or 1)
     Server(options, os.environ.get("APP_INI", "production.ini")).run()
 

@@ -1,8 +1,9 @@
 """The production server: granian (WSGI). Every server setting lives here.
 
-    python -m {{ cookiecutter.repo_name }}.scripts.serve
+    {{ cookiecutter.repo_name }}-serve
 
-(what ``make serve`` runs).
+(the console script ``make serve`` runs; ``python -m
+{{ cookiecutter.repo_name }}.scripts.serve`` is the same).
 
 Environment (all optional):
 
@@ -24,6 +25,10 @@ from pyramid.settings import asbool
 {%- if cookiecutter.orm == "sqlalchemy" %}
 
 from ..db.engine import engine_options
+from .listening import announce
+{%- else %}
+
+from .listening import announce
 {%- endif %}
 
 # The production command (make serve; tests and bench start it too).
@@ -83,7 +88,13 @@ def main():  # pragma: no cover - run in a subprocess by tests/test_serve.py
     from granian import Granian
 
     os.environ.setdefault("APP_INI", "production.ini")
-    Granian(**server_options(os.environ, os.cpu_count() or 1)).serve()
+    options = server_options(os.environ, os.cpu_count() or 1)
+    server = Granian(**options)
+    # Called once the socket is bound, before the workers start.
+    server.on_startup(
+        lambda: announce(options["address"], options["port"], options["workers"])
+    )
+    server.serve()
 
 
 if __name__ == "__main__":  # pragma: no cover

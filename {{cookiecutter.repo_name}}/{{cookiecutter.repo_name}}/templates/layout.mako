@@ -4,6 +4,8 @@
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${self.title()}</title>
+  <meta name="description" content="${project_description}">
+  <link rel="icon" type="image/svg+xml" href="${request.static_url(package + ':static/favicon.svg')}">
   <link rel="stylesheet" href="${request.static_url(package + ':static/app.css')}">
 </head>
 <body>
