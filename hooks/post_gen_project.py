@@ -49,6 +49,7 @@ FILES_BY_ANSWER = {
             "{pkg}/db",
             "{pkg}/alembic",
             "{pkg}/catalog/models.py",
+            "{pkg}/accounts/models.py",
             "{pkg}/catalog/seed.py",
             "{pkg}/scripts/seed.py",
             "{pkg}/views/unavailable.py",
@@ -81,6 +82,7 @@ RENAMED_BY_ANSWER = {
             "{pkg}/catalog/queries_" + variant + ".py": "{pkg}/catalog/queries.py",
             "tests/conftest_" + variant + ".py": "tests/conftest.py",
             "tests/catalog/conftest_" + variant + ".py": "tests/catalog/conftest.py",
+            "{pkg}/accounts/store_" + variant + ".py": "{pkg}/accounts/store.py",
         }
         for answer, variant in (("sqlalchemy", "sqlalchemy"), ("none", "memory"))
     },
@@ -99,8 +101,16 @@ RENAMED_BY_ANSWER = {
 
 # Placeholders in the generated files, replaced by a fresh random value each.
 SECRET_PLACEHOLDERS = {
-    "development.ini": ["__DEVELOPMENT_SECRET__", "__DEVELOPMENT_PROFILING_TOKEN__"],
-    "testing.ini": ["__TESTING_SECRET__", "__TESTING_PROFILING_TOKEN__"],
+    "development.ini": [
+        "__DEVELOPMENT_SECRET__",
+        "__DEVELOPMENT_PROFILING_TOKEN__",
+        "__DEVELOPMENT_DEMO_PASSWORD__",
+    ],
+    "testing.ini": [
+        "__TESTING_SECRET__",
+        "__TESTING_PROFILING_TOKEN__",
+        "__TESTING_DEMO_PASSWORD__",
+    ],
 }
 
 
