@@ -49,8 +49,10 @@ def site(app_settings):
     page("/greet", lambda request: f"Hello {request.identity}", **cached)
     page(
         "/greet-policy",
-        lambda request: "Hello "
-        + str(request.registry.getUtility(ISecurityPolicy).identity(request)),
+        lambda request: (
+            "Hello "
+            + str(request.registry.getUtility(ISecurityPolicy).identity(request))
+        ),
         **cached,
     )
     page(
@@ -143,4 +145,3 @@ def test_signed_in_areas_need_someone_signed_in(site):
     assert_refused(anonymous.get("/members", status="*"))
     alice.get("/sign-out")
     assert_refused(alice.get("/members", status="*"))
-

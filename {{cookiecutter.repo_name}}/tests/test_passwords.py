@@ -21,7 +21,13 @@ def test_each_hash_has_its_own_salt():
 
 @pytest.mark.parametrize(
     "stored",
-    ["", "plain", "md5$1$2$3$4$5", "scrypt$x$8$1$AA==$AA==", "scrypt$16384$8$1$!!$AA=="],
+    [
+        "",
+        "plain",
+        "md5$1$2$3$4$5",
+        "scrypt$x$8$1$AA==$AA==",
+        "scrypt$16384$8$1$!!$AA==",
+    ],
 )
 def test_a_malformed_hash_is_a_mismatch_not_an_error(stored):
     assert passwords.verify_password("anything", stored) is False

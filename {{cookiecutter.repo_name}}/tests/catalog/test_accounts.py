@@ -19,7 +19,7 @@ from .test_pagecache import keeps_data, requests_seen, reused_versions
 
 __all__ = ["keeps_data", "requests_seen", "reused_versions"]
 
-HELLO = "Hello, <span class=\"user-name\">" + DEMO_NAME
+HELLO = 'Hello, <span class="user-name">' + DEMO_NAME
 
 
 @pytest.fixture
@@ -222,7 +222,7 @@ def test_the_password_is_stored_hashed(app, password):
 {%- if cookiecutter.orm == "sqlalchemy" %}
     request.dbsession = app.registry["dbsession_factory"]()
 {%- endif %}
-    account, stored = find_account(request, DEMO_NAME)
+    _, stored = find_account(request, DEMO_NAME)
 
     assert password not in stored and re.match(r"scrypt\$\d+\$8\$1\$", stored)
     assert verify_password(password, stored)

@@ -49,7 +49,7 @@ EXAMPLE_LINES = {
     ],
     f"{PACKAGE}/alembic/env.py": [
         f"import {PACKAGE}.catalog.models  # noqa: F401 (the example's tables)",
-        f"import {PACKAGE}.accounts.models  # noqa: F401 (the example's users)",
+        f"import {PACKAGE}.accounts.models  # the example's users",
     ],
     "Makefile": [
         "# make demo-data  the example's sample rows in the production database",

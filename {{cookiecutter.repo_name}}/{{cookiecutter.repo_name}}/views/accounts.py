@@ -78,7 +78,9 @@ def login(request):
     name = request.POST.get("name", "").strip()
     password = request.POST.get("password", "")
     if not name or len(name) > MAX_NAME or not password or len(password) > MAX_PASSWORD:
-        return login_form(request, 400, "Enter your name and password.", name[:MAX_NAME])
+        return login_form(
+            request, 400, "Enter your name and password.", name[:MAX_NAME]
+        )
     found = find_account(request, name)
     stored = unknown_user_hash() if found is None else found[1]
     if not verify_password(password, stored) or found is None:
@@ -86,7 +88,8 @@ def login(request):
     account = found[0]
     request.session.invalidate()  # a new session: no fixation
     headers = remember(request, account.id)
-    request.session[SIGNED_IN_AT] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    signed_in_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    request.session[SIGNED_IN_AT] = signed_in_at
     target = local_path(request.POST.get("next")) or request.route_url("account")
     response = HTTPSeeOther(target, headers=headers)
     response.set_cookie(

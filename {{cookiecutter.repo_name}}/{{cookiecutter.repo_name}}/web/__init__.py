@@ -3,9 +3,10 @@
 ``proxy`` (the client's scheme from a trusted proxy) wraps the WSGI app in
 ``main()``; the rest registers here: static files, sessions and security
 headers, who is signed in (``identity``: the security policy over the
-session, ``config.set_identity_loader``), the tween chain, on-demand profiling, and the start-up check for
-running several workers. ``health`` (``config.add_health_check``) is included
-first by ``main()``, since the parts before this one register checks.
+session, ``config.set_identity_loader``), the tween chain, on-demand
+profiling, and the start-up check for running several workers. ``health``
+(``config.add_health_check``) is included first by ``main()``, since the
+parts before this one register checks.
 """
 
 

@@ -33,7 +33,7 @@ LOADED = "identity.loaded"  # environ key: (userid, identity) of this request
 class SignedInArea:
     """Route context (``factory=SignedInArea``) open to signed-in users."""
 
-    __acl__ = [(Allow, Authenticated, SIGNED_IN)]
+    __acl__ = ((Allow, Authenticated, SIGNED_IN),)
 
     def __init__(self, request):
         pass

@@ -60,7 +60,8 @@ def verify_password(password, stored):
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(key, validate=True)
-        actual = _derive(password, base64.b64decode(salt, validate=True), *map(int, (n, r, p)))
+        salt = base64.b64decode(salt, validate=True)
+        actual = _derive(password, salt, int(n), int(r), int(p))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
