@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import webtest
+from pyramid.events import NewResponse
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.security import forget, remember
 
@@ -55,6 +56,15 @@ def site(app_settings):
         ),
         **cached,
     )
+    def who_late(event):
+        """The identity asked for by the last response subscriber, straight
+        from the policy: after the ``private`` marking had its turn."""
+        if event.request.path == "/greet-late":
+            policy = event.request.registry.getUtility(ISecurityPolicy)
+            event.response.headers["X-Who"] = str(policy.identity(event.request))
+
+    config.add_subscriber(who_late, NewResponse)
+    page("/greet-late", lambda request: "Hello", **cached)
     page(
         "/twice",
         lambda request: f"{request.identity} {request.authenticated_userid}",
@@ -108,6 +118,17 @@ def test_an_identity_read_keeps_the_page_to_its_reader(site):
         assert page.text == "Hello None"
         assert renders == [path] * 3  # none of them stored
         assert "private" in page.headers["Cache-Control"]
+
+
+def test_an_identity_read_after_the_view_keeps_the_page_out_of_the_cache(site):
+    """The policy reads the session, whose cookie read is tracked: the page
+    cache sees it even after the ``private`` marking had its turn."""
+    (alice, _, anonymous), renders, _ = site
+    alice.get("/sign-in?id=1")
+
+    assert alice.get("/greet-late").headers["X-Who"] == "alice"
+    assert anonymous.get("/greet-late").headers["X-Who"] == "None"
+    assert renders == ["/greet-late"] * 2
 
 
 def test_a_page_that_asks_nobody_is_shared_while_users_are_signed_in(site):

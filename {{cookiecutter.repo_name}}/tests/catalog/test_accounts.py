@@ -13,7 +13,9 @@ import webtest
 from pyramid.request import Request
 
 from {{ cookiecutter.repo_name }}.accounts.demo import DEMO_NAME
+from {{ cookiecutter.repo_name }}.views import accounts as accounts_views
 from {{ cookiecutter.repo_name }}.views.accounts import HINT_COOKIE
+from {{ cookiecutter.repo_name }}.web.passwords import unknown_user_hash
 
 from .test_pagecache import keeps_data, requests_seen, reused_versions
 
@@ -170,6 +172,21 @@ def test_a_wrong_name_or_password_signs_nobody_in(testapp, password, name, wrong
     assert "Set-Cookie" not in response.headers or HINT_COOKIE not in testapp.cookies
     assert testapp.get("/whoami").json == {"name": None}
     testapp.get("/account", status=303)
+
+
+def test_an_unknown_name_costs_a_password_check_too(testapp, monkeypatch):
+    """Timing must not tell which names exist: one scrypt check either way."""
+    checked = []
+    original = accounts_views.verify_password
+
+    def counting(password, stored):
+        checked.append(stored)
+        return original(password, stored)
+
+    monkeypatch.setattr(accounts_views, "verify_password", counting)
+    sign_in(testapp, "whatever", name="nobody", status=403)
+
+    assert checked == [unknown_user_hash()]
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ signed in. The identity is loaded once per request.
 
 Every read of who the user is goes through ``caching/personal.py``:
 ``request.identity``, ``authenticated_userid`` and ``is_authenticated`` are
-tracked there, and the policy itself records the read and reads the session
-(tracked too), so a page that shows anything of the user is ``private`` and
-never stored by the page cache, however it asked.
+tracked there, and the policy reads the session, whose cookie read is tracked
+too, so a page that asked who the user is, however it asked (even from the
+policy itself, after the view), is never stored by the page cache.
 
 Permissions: Pyramid's ACLs. ``SignedInArea`` (a route ``factory=``) lets
 every signed-in user have ``SIGNED_IN``: ``@view_config(...,
@@ -23,8 +23,6 @@ permission=SIGNED_IN)``.
 
 from pyramid.authentication import SessionAuthenticationHelper
 from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
-
-from ..caching.personal import record
 
 SIGNED_IN = "signed-in"
 LOADED = "identity.loaded"  # environ key: (userid, identity) of this request
@@ -50,7 +48,6 @@ class SessionSecurityPolicy:
         self.acl = ACLHelper()
 
     def _loaded(self, request):
-        record(request.environ, "identity")
         loaded = request.environ.get(LOADED)
         if loaded is None:
             userid = self.helper.authenticated_userid(request)
