@@ -147,7 +147,9 @@ def test_ruff_is_clean_for_the_shortest_and_longest_names(tmp_path, answers, nam
 
 
 # The lines write_secrets fills with fresh random values on every bake.
-SECRET_LINE = re.compile(rb"(?m)^(secret_key|profiling\.token) = \S+$")
+SECRET_LINE = re.compile(
+    rb"(?m)^(secret_key|profiling\.token|accounts\.demo_password) = \S+$"
+)
 
 
 def contents(project):

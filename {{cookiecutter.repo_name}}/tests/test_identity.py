@@ -56,6 +56,7 @@ def site(app_settings):
         ),
         **cached,
     )
+
     def who_late(event):
         """The identity asked for by the last response subscriber, straight
         from the policy: after the ``private`` marking had its turn."""
