@@ -174,6 +174,13 @@ def test_a_wrong_name_or_password_signs_nobody_in(testapp, password, name, wrong
     testapp.get("/account", status=303)
 
 
+def test_the_name_is_shown_back_escaped(testapp):
+    response = sign_in(testapp, "x", name='<b id="x">', status=403)
+
+    assert '<b id="x">' not in response.text
+    assert "&lt;b" in response.text
+
+
 def test_an_unknown_name_costs_a_password_check_too(testapp, monkeypatch):
     """Timing must not tell which names exist: one scrypt check either way."""
     checked = []
