@@ -50,6 +50,7 @@ FILES_BY_ANSWER = {
             "{pkg}/db",
             "{pkg}/alembic",
             "{pkg}/catalog/models.py",
+            "{pkg}/accounts/models.py",
             "{pkg}/catalog/seed.py",
             "{pkg}/scripts/seed.py",
             "{pkg}/views/unavailable.py",
@@ -88,6 +89,7 @@ RENAMED_BY_ANSWER = {
             "tests/conftest_" + variant + ".py": "tests/conftest.py",
             "tests/catalog/conftest_" + variant + ".py": "tests/catalog/conftest.py",
             "{pkg}/scripts/pshell_" + variant + ".py": "{pkg}/scripts/pshell.py",
+            "{pkg}/accounts/store_" + variant + ".py": "{pkg}/accounts/store.py",
         }
         for answer, variant in (("sqlalchemy", "sqlalchemy"), ("none", "memory"))
     },
@@ -103,6 +105,7 @@ RENAMED_BY_ANSWER = {
         for mode in ("threads", "gevent")
     },
 }
+
 
 def unselected_paths(answers, table):
     """Yield the path patterns of unchosen answers that the chosen one lacks."""

@@ -120,6 +120,9 @@ def test_shape_project_removes_and_renames(tmp_path):
         "pkg/catalog/queries_sqlalchemy.py",
         "pkg/catalog/queries_memory.py",
         "pkg/catalog/models.py",
+        "pkg/accounts/store_sqlalchemy.py",
+        "pkg/accounts/store_memory.py",
+        "pkg/accounts/models.py",
         "pkg/rendering/templating_chameleon.py",
         "pkg/rendering/templating_jinja2.py",
         "pkg/rendering/templating_mako.py",
@@ -151,6 +154,7 @@ def test_shape_project_removes_and_renames(tmp_path):
         if path.is_file()
     )
     assert remaining == [
+        "pkg/accounts/store.py",
         "pkg/caching/backend_redis.py",  # every backend's module stays
         "pkg/catalog/queries.py",
         "pkg/clients/fanout.py",

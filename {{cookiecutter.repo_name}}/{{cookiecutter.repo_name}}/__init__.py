@@ -3,7 +3,7 @@
 ``main()`` is the table of contents: one ``config.include`` per concern, each a
 package or module with an ``includeme`` configured from the typed settings.
 Infrastructure (``caching``, ``db``, ``web``, ``rendering``, ``clients``) never
-imports the example domain (``catalog``), which ``make remove-example`` deletes.
+imports the example (``catalog``, ``accounts``), which ``make remove-example`` deletes.
 """
 
 from pyramid.config import Configurator
@@ -33,6 +33,7 @@ def make_config(settings):
     config.include(".web")
     config.include(".routes")
     config.include(".catalog")  # the example
+    config.include(".accounts")  # the example's signed-in area
     config.scan(".views")
     return config
 

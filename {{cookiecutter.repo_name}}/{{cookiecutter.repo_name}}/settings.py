@@ -22,6 +22,7 @@ ENVIRONMENT_OVERRIDES = {
     "SECRET_KEY": "secret_key",
     "ALLOWED_HOSTS": "app.allowed_hosts",
     "PAGE_CACHE": "pagecache.enabled",
+    "DEMO_PASSWORD": "accounts.demo_password",
     "SERVER_TIMING": "server_timing",
     "PROFILING_TOKEN": "profiling.token",
     "FORWARDED_ALLOW_IPS": "proxy.trusted_addresses",

@@ -1,4 +1,5 @@
-"""Fixtures of the example's tests: the catalog seeded once, writes deleted.
+"""Fixtures of the example's tests: the catalog and the demo user seeded once,
+writes deleted.
 
 ``make remove-example`` deletes this folder with the rest of the example.
 """
@@ -7,6 +8,8 @@ import pytest
 import transaction
 from sqlalchemy import delete
 
+from {{ cookiecutter.repo_name }}.accounts.demo import DEMO_NAME, demo_password
+from {{ cookiecutter.repo_name }}.accounts.store import ensure_user
 from {{ cookiecutter.repo_name }}.catalog.models import Item, Tag, item_tags
 from {{ cookiecutter.repo_name }}.catalog.sample import TAGS
 from {{ cookiecutter.repo_name }}.catalog.seed import seed
@@ -19,7 +22,9 @@ SEEDED_ITEMS = 120
 def seeded(app, dbengine):
     tm = transaction.TransactionManager(explicit=True)
     with tm:
-        seed(get_tm_session(app.registry["dbsession_factory"], tm), SEEDED_ITEMS)
+        dbsession = get_tm_session(app.registry["dbsession_factory"], tm)
+        seed(dbsession, SEEDED_ITEMS)
+        ensure_user(dbsession, DEMO_NAME, demo_password(app.registry.settings))
 
 
 @pytest.fixture

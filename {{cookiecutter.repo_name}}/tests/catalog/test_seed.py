@@ -1,12 +1,16 @@
-"""The seed command: batches, idempotence and its command line."""
+"""The seed command: batches, idempotence, the demo user and its command line."""
 
-from sqlalchemy import func, select
+import re
+
+from sqlalchemy import create_engine, func, select, text
 
 from {{ cookiecutter.repo_name }}.catalog.models import Category, Item
 from {{ cookiecutter.repo_name }}.catalog.sample import CATEGORIES
 from {{ cookiecutter.repo_name }}.catalog.seed import seed
 from {{ cookiecutter.repo_name }}.scripts import seed as seed_script
+from {{ cookiecutter.repo_name }}.web.passwords import verify_password
 
+from ..conftest import migrate
 from .conftest import SEEDED_ITEMS
 
 
@@ -33,7 +37,9 @@ def test_seed_command_line(app_settings, tmp_path, capsys, dbengine):
         encoding="utf-8",
     )
     assert seed_script.main([str(ini), "--items", str(SEEDED_ITEMS)]) == 0
-    assert "added 0 items" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "added 0 items" in output
+    assert "the demo user 'demo' exists" in output
     assert seed_script.main([str(ini), "--items", "-1"]) == 2
 
 
@@ -59,3 +65,29 @@ def test_small_seeds_print_no_progress(capsys):
     for added in (1000, 2000, 2500):
         progress(added, 2500)
     assert capsys.readouterr().err == ""
+
+
+def test_seed_makes_the_demo_user_a_random_password_unless_given(
+    app_settings, ini_file, tmp_path, capsys
+):
+    """Production sets none (DEMO_PASSWORD): each seeded database gets its own."""
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    migrate(ini_file, {**app_settings, "sqlalchemy.url": url})
+    ini = tmp_path / "seed.ini"
+    ini.write_text(
+        "[app:main]\n"
+        "use = call:{{ cookiecutter.repo_name }}:main\n"
+        "app.environment = testing\n"
+        "cache.url = none://\n"
+        f"sqlalchemy.url = {url}\n",
+        encoding="utf-8",
+    )
+    assert seed_script.main([str(ini), "--items", "0"]) == 0
+    printed = re.search(r"as demo / (\S+)", capsys.readouterr().out).group(1)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        stored = connection.scalar(text("SELECT password_hash FROM users"))
+    engine.dispose()
+
+    assert len(printed) >= 16 and printed not in stored
+    assert verify_password(printed, stored)

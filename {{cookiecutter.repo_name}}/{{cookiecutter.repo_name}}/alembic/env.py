@@ -8,6 +8,7 @@ and ``alembic check`` see their tables.
 from alembic import context
 from pyramid.paster import get_appsettings, setup_logging
 
+import {{ cookiecutter.repo_name }}.accounts.models  # the example's users
 import {{ cookiecutter.repo_name }}.catalog.models  # noqa: F401 (the example's tables)
 from {{ cookiecutter.repo_name }}.db.base import Base
 from {{ cookiecutter.repo_name }}.db.engine import make_engine

@@ -1,8 +1,12 @@
 """Remove the example catalog: ``make remove-example``.
 
-Deletes what the example owns (``catalog/``, its views, templates, migration,
-seed command and tests), the lines that include it, and the navigation link to
-it, and serves a minimal home page at ``/`` (``templates/welcome.*``). What is
+Deletes what the example owns (``catalog/``, its signed-in area
+``accounts/``, their views, templates, script, migrations, seed command and
+tests), the lines that include it, and the navigation links to it, and serves
+a minimal home page at ``/`` (``templates/welcome.*``). Signing in goes with
+the example (its users are the example's), while the security policy, the
+identity loader hook and password hashing (``web/identity.py``,
+``web/passwords.py``) stay for the project's own users. What is
 left passes ``make test`` and ``make lint``, migrates, and serves ``/healthz``
 and the home page. Run it once from the project directory; commit the result.
 """
@@ -12,6 +16,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from . import fingerprint
+
 PACKAGE = "{{ cookiecutter.repo_name }}"
 EXTENSION = "{{ cookiecutter.__template_ext }}"
 
@@ -20,11 +26,15 @@ EXAMPLE_PATHS = [
     f"{PACKAGE}/views/pages.py",
     f"{PACKAGE}/views/api.py",
     f"{PACKAGE}/views/listing.py",
+    f"{PACKAGE}/accounts",
+    f"{PACKAGE}/views/accounts.py",
+    f"{PACKAGE}/assets/whoami.js",
     *(
         f"{PACKAGE}/templates/{name}.{EXTENSION}"
-        for name in ("home", "items", "item", "item_row")
+        for name in ("home", "items", "item", "item_row", "login", "account")
     ),
     f"{PACKAGE}/alembic/versions/0001_initial_catalog.py",
+    f"{PACKAGE}/alembic/versions/0002_users.py",
     f"{PACKAGE}/scripts/seed.py",
     f"{PACKAGE}/scripts/remove_example.py",
     "tests/catalog",
@@ -34,9 +44,13 @@ EXAMPLE_PATHS = [
 # file -> lines (whole, without the newline) that include the example
 EXAMPLE_LINES = {
     "pyproject.toml": [f'{PACKAGE}-seed = "{PACKAGE}.scripts.seed:main"'],
-    f"{PACKAGE}/__init__.py": ['    config.include(".catalog")  # the example'],
+    f"{PACKAGE}/__init__.py": [
+        '    config.include(".catalog")  # the example',
+        '    config.include(".accounts")  # the example\'s signed-in area',
+    ],
     f"{PACKAGE}/alembic/env.py": [
-        f"import {PACKAGE}.catalog.models  # noqa: F401 (the example's tables)"
+        f"import {PACKAGE}.catalog.models  # noqa: F401 (the example's tables)",
+        f"import {PACKAGE}.accounts.models  # the example's users",
     ],
     "Makefile": [
         "# make demo-data  the example's sample rows in the production database",
@@ -55,8 +69,12 @@ EXAMPLE_LINES = {
     ],
 }
 
+# The demo user's password (a random value per project) in the .ini files.
+DEMO_SETTING = re.compile(r"^(# The demo user.*\n)?accounts\.demo_password =.*\n", re.M)
+INI_FILES = ("development.ini", "testing.ini", "production.ini")
+
 LAYOUT = f"{PACKAGE}/templates/layout.{EXTENSION}"
-NAVIGATION = re.compile(r" ?<nav>.*?</nav>")  # links to the example's pages
+NAVIGATION = re.compile(r" ?<nav>.*?</nav>")  # links and script of the example
 
 # The example's tests also cover part of the infrastructure (caching, db);
 # without them the floor is lower until the project's own tests cover it again.
@@ -103,6 +121,11 @@ def remove_example(root):
                 if line not in lines
             ]
             path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    for name in INI_FILES:
+        path = root / name
+        if path.exists():
+            path.write_text(DEMO_SETTING.sub("", path.read_text(encoding="utf-8")))
+    fingerprint.build(root / PACKAGE)  # static/ without the example's script
     layout = root / LAYOUT
     layout.write_text(NAVIGATION.sub("", layout.read_text(encoding="utf-8")))
     pyproject = root / "pyproject.toml"

@@ -1,4 +1,4 @@
-"""Seed the example catalog: ``make run`` (development) and ``make demo-data``.
+"""Seed the example: ``make run`` (development) and ``make demo-data``.
 
     {{ cookiecutter.repo_name }}-seed INI [--items N]
 
@@ -6,6 +6,11 @@
 same). Idempotent: running it again tops the catalog up to ``--items`` and adds
 nothing when it is already there. The rate is reported, and the progress
 every tenth of the way when many rows are added.
+
+It also creates the demo user (``accounts/demo.py``) unless it exists, with
+the password ``demo_password()`` gives (development: derived from the
+checkout's secret key; production: ``DEMO_PASSWORD``, else a new random one),
+printed once here.
 """
 
 import argparse
@@ -15,6 +20,8 @@ import time
 import transaction
 from pyramid.paster import bootstrap, setup_logging
 
+from ..accounts.demo import DEMO_NAME, demo_password, new_password
+from ..accounts.store import ensure_user
 from ..catalog import DATASET
 from ..catalog.sample import DEFAULT_ITEMS
 from ..catalog.seed import seed
@@ -66,13 +73,20 @@ def main(argv=None):
         factory = env["registry"]["dbsession_factory"]
         started = time.perf_counter()
         tm = transaction.TransactionManager(explicit=True)
+        password = demo_password(env["registry"].settings) or new_password()
         with tm:
             progress = progress_printer(started)
             added = seed(get_tm_session(factory, tm), args.items, progress)
         elapsed = time.perf_counter() - started
+        with tm:
+            created = ensure_user(get_tm_session(factory, tm), DEMO_NAME, password)
         env["registry"].cache.bump(DATASET)
     rate = added / elapsed if elapsed else 0
     print(f"seed: added {added} items in {elapsed:.2f}s ({rate:,.0f} rows/s)")
+    if created:
+        print(f"seed: sign in at /login as {DEMO_NAME} / {password}")
+    else:
+        print(f"seed: the demo user {DEMO_NAME!r} exists (password unchanged)")
     return 0
 
 

@@ -9,7 +9,7 @@
   <link rel="stylesheet" href="${request.static_url(package + ':static/app.css')}">
 </head>
 <body>
-  <header><a href="${request.route_url('home')}">${project_name}</a> <nav><a href="${request.route_url('items')}">Items</a></nav></header>
+  <header><a href="${request.route_url('home')}">${project_name}</a> <nav><a href="${request.route_url('items')}">Items</a> <a id="whoami" href="${request.route_url('login')}" data-url="${request.route_url('whoami')}">Sign in</a><script src="${request.static_url(package + ':static/whoami.js')}" defer></script></nav></header>
   <main>${self.body()}</main>
 </body>
 </html>
