@@ -17,11 +17,13 @@ DEMO_NAME = "demo"
 
 
 def demo_password(settings):
-    """The demo user's password, or None when production sets none."""
+    """The demo user's password, or None when none is set (production) or
+    there is no secret key to derive it from."""
     given = settings.get("accounts.demo_password", "").strip()
-    if given or settings.get("app.environment", "production") == "production":
+    key = settings.get("secret_key", "").encode()
+    production = settings.get("app.environment", "production") == "production"
+    if given or production or not key:
         return given or None
-    key = settings["secret_key"].encode()
     digest = hmac.new(key, b"demo user password", hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:12]).decode()
 
