@@ -446,8 +446,8 @@ ONCE_A_500 = [
     },
     {"method": "GET", "path": "/items/1", "headers": [(DATE, FAR_DATE)]},
     # Python's codecs call these UTF-8, WebOb does not (DeprecationWarning).
-    {"method": "POST", "path": "/session", "content_type": f"{FORM}; charset=utf_8"},
-    {"method": "POST", "path": "/session", "content_type": f"{FORM}; charset=utf-8\x7f"},
+    {"method": "POST", "path": "/session", "content_type": f"{FORM};charset=utf_8"},
+    {"method": "POST", "path": "/session", "content_type": f"{FORM};charset=utf-8\x7f"},
 ]
 
 
