@@ -25,3 +25,10 @@ def committing_app(committing_app, app):
         return client
 
     return make
+
+
+@pytest.fixture
+def client(testapp):
+    """A page or API test's client: without a database there is one request
+    path (the SQLAlchemy projects run these tests on two)."""
+    return testapp

@@ -35,3 +35,17 @@ def committing_app(committing_app, dbengine):
         connection.execute(delete(item_tags).where(item_tags.c.item_id > SEEDED_ITEMS))
         connection.execute(delete(Item).where(Item.id > SEEDED_ITEMS))
         connection.execute(delete(Tag).where(Tag.name.not_in(TAGS)))
+
+
+@pytest.fixture(params=["rolled-back", "committing"])
+def client(request):
+    """A page or API test on both request paths.
+
+    ``testapp`` shares the test's transaction, never committed; the committing
+    app is the real path: pyramid_tm commits writes, GETs get a read-only
+    session (a GET that writes fails), and errors raised at commit reach the
+    client. The committing app's rows are deleted after the test.
+    """
+    if request.param == "rolled-back":
+        return request.getfixturevalue("testapp")
+    return request.getfixturevalue("committing_app")()

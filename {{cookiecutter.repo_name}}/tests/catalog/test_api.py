@@ -1,4 +1,5 @@
-"""The JSON API: list, detail, create and its validation."""
+"""The JSON API: list, detail, create and its validation, on both request paths
+(``client``: the rolled-back test transaction and the committing app)."""
 
 import pytest
 
@@ -10,8 +11,8 @@ VALID = {
 }
 
 
-def test_list_first_page(testapp):
-    response = testapp.get("/api/items", status=200)
+def test_list_first_page(client):
+    response = client.get("/api/items", status=200)
     assert response.content_type == "application/json"
     body = response.json
     assert [item["id"] for item in body["items"]] == list(range(1, 51))
@@ -21,30 +22,30 @@ def test_list_first_page(testapp):
     assert set(first["category"]) == {"id", "name"}
 
 
-def test_list_later_page(testapp):
-    body = testapp.get("/api/items?page=3", status=200).json
+def test_list_later_page(client):
+    body = client.get("/api/items?page=3", status=200).json
     assert [item["id"] for item in body["items"]] == list(range(101, 121))
     assert body["has_next"] is False
 
 
-def test_detail(testapp):
-    body = testapp.get("/api/items/7", status=200).json
+def test_detail(client):
+    body = client.get("/api/items/7", status=200).json
     assert body["id"] == 7 and body["name"] == "Item 0007"
     assert body["description"].startswith("Item number 7.")
 
 
-def test_detail_missing_is_json_404(testapp):
-    response = testapp.get("/api/items/99999", status=404)
+def test_detail_missing_is_json_404(client):
+    response = client.get("/api/items/99999", status=404)
     assert response.json == {"error": "not_found", "message": "There is no item 99999."}
 
 
-def test_create_returns_201_and_is_readable(testapp):
-    response = testapp.post_json("/api/items", VALID, status=201)
+def test_create_returns_201_and_is_readable(client):
+    response = client.post_json("/api/items", VALID, status=201)
     created = response.json
     assert created["name"] == "Teapot"
     assert created["tags"] == ["gift", "tea"]
     assert response.location.endswith(f"/api/items/{created['id']}")
-    assert testapp.get(f"/api/items/{created['id']}").json["name"] == "Teapot"
+    assert client.get(f"/api/items/{created['id']}").json["name"] == "Teapot"
 
 
 @pytest.mark.parametrize(
@@ -65,32 +66,32 @@ def test_create_returns_201_and_is_readable(testapp):
         ([1, 2], "body"),
     ],
 )
-def test_create_rejects_invalid_fields(testapp, body, field):
-    response = testapp.post_json("/api/items", body, status=400)
+def test_create_rejects_invalid_fields(client, body, field):
+    response = client.post_json("/api/items", body, status=400)
     assert field in response.json["errors"]
 
 
-def test_create_rejects_malformed_json(testapp):
+def test_create_rejects_malformed_json(client):
     for raw in (b"{not json", b"\xff\xfe", b""):
-        response = testapp.post(
+        response = client.post(
             "/api/items", raw, content_type="application/json", status=400
         )
         assert "body" in response.json["errors"]
 
 
-def test_create_rejects_huge_body(testapp):
+def test_create_rejects_huge_body(client):
     body = {**VALID, "description": "x" * 70_000}
-    response = testapp.post_json("/api/items", body, status=413)
+    response = client.post_json("/api/items", body, status=413)
     assert response.json["message"] == "At most 65536 bytes."
 
 
-def test_create_needs_a_json_content_type(testapp):
-    response = testapp.post("/api/items", {"name": "x"}, status=415)
+def test_create_needs_a_json_content_type(client):
+    response = client.post("/api/items", {"name": "x"}, status=415)
     assert response.json["error"] == "Unsupported Media Type"
 
 
-def test_create_needs_utf8(testapp):
-    response = testapp.post(
+def test_create_needs_utf8(client):
+    response = client.post(
         "/api/items",
         b"{}",
         headers={"Content-Type": "application/json; charset=bogus"},
@@ -109,8 +110,8 @@ def test_create_needs_utf8(testapp):
         ("TRACE", "/api/items/1", "GET, HEAD"),
     ],
 )
-def test_a_method_the_url_does_not_take_is_a_405(testapp, method, path, allow):
-    response = testapp.request(path, method=method, status=405)
+def test_a_method_the_url_does_not_take_is_a_405(client, method, path, allow):
+    response = client.request(path, method=method, status=405)
     assert response.headers["Allow"] == allow
     assert b"get_item" not in response.body and b"predicate" not in response.body
     if path.startswith("/api/"):

@@ -46,9 +46,9 @@ def test_fragment_is_rendered_once_per_key_and_version(fragment_request):
     assert ">Kettle</a>" in cache.fragment("items", FRAGMENT, 1, item=renamed)
 
 
-def test_home_page_inserts_cached_rows_unescaped(testapp):
+def test_home_page_inserts_cached_rows_unescaped(client):
     for _ in range(2):  # a miss, then a hit
-        page = testapp.get("/", status=200).text
+        page = client.get("/", status=200).text
         assert '<li class="item"><a href="/items/' in page
         assert "&lt;li" not in page
 

@@ -1,4 +1,5 @@
-"""Every HTML route: status, content type and content."""
+"""Every HTML route: status, content type and content, on both request paths
+(``client``: the rolled-back test transaction and the committing app)."""
 
 import re
 
@@ -7,16 +8,16 @@ def item_links(html):
     return re.findall(r'href="/items/(\d+)"', html)
 
 
-def test_home_shows_counts_and_latest_items(testapp):
-    response = testapp.get("/", status=200)
+def test_home_shows_counts_and_latest_items(client):
+    response = client.get("/", status=200)
     assert response.content_type == "text/html"
     assert "120 items in 5 categories." in response.text
     assert len(item_links(response.text)) == 5
     assert "/static/" in response.text
 
 
-def test_items_page_lists_fifty_with_category_and_tags(testapp):
-    response = testapp.get("/items", status=200)
+def test_items_page_lists_fifty_with_category_and_tags(client):
+    response = client.get("/items", status=200)
     assert response.content_type == "text/html"
     rows = re.findall(r'<li class="item">.*?</li>', response.text, re.S)
     assert len(rows) == 50
@@ -25,51 +26,51 @@ def test_items_page_lists_fifty_with_category_and_tags(testapp):
     assert 'rel="prev"' not in response.text
 
 
-def test_last_page_has_no_next_link(testapp):
-    response = testapp.get("/items?page=3", status=200)
+def test_last_page_has_no_next_link(client):
+    response = client.get("/items?page=3", status=200)
     assert len(item_links(response.text)) == 20
     assert 'rel="prev"' in response.text
     assert 'rel="next"' not in response.text
 
 
-def test_page_beyond_the_end_is_404(testapp):
-    response = testapp.get("/items?page=4", status=404)
+def test_page_beyond_the_end_is_404(client):
+    response = client.get("/items?page=4", status=404)
     assert "There is no page 4." in response.text
 
 
-def test_bad_page_number_is_400(testapp):
+def test_bad_page_number_is_400(client):
     for bad in ("0", "-1", "abc", "1.5", "", "9999999"):
-        response = testapp.get(f"/items?page={bad}", status=400)
+        response = client.get(f"/items?page={bad}", status=400)
         assert response.json["errors"]["page"]
 
 
-def test_item_detail_shows_description(testapp):
-    response = testapp.get("/items/7", status=200)
+def test_item_detail_shows_description(client):
+    response = client.get("/items/7", status=200)
     assert response.content_type == "text/html"
     assert "Item 0007" in response.text
     assert "Item number 7." in response.text
 
 
-def test_missing_item_is_404_page(testapp):
-    response = testapp.get("/items/99999", status=404)
+def test_missing_item_is_404_page(client):
+    response = client.get("/items/99999", status=404)
     assert response.content_type == "text/html"
     assert "There is no item 99999." in response.text
 
 
-def test_unknown_path_is_404_page(testapp):
-    response = testapp.get("/no/such/page", status=404)
+def test_unknown_path_is_404_page(client):
+    response = client.get("/no/such/page", status=404)
     assert "Not found" in response.text
 
 
-def test_security_headers(testapp):
-    response = testapp.get("/")
+def test_security_headers(client):
+    response = client.get("/")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-def test_stylesheet_is_served(testapp):
-    html = testapp.get("/").text
+def test_stylesheet_is_served(client):
+    html = client.get("/").text
     href = re.search(r'href="http://example.com(/static/[^"]+\.css)"', html)
-    response = testapp.get(href.group(1), status=200)
+    response = client.get(href.group(1), status=200)
     assert response.content_type == "text/css"

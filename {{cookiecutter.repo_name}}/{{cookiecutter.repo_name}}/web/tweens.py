@@ -4,8 +4,6 @@ Other concerns add their own metric with ``add_server_timing`` (the database
 adds ``db;dur=...;desc="N queries"`` from a tween nested inside this one).
 """
 
-import codecs
-import re
 import time
 
 from pyramid.httpexceptions import HTTPUnsupportedMediaType
@@ -16,7 +14,6 @@ from webob.datetime_utils import parse_date
 # Request headers WebOb parses as HTTP dates (its parser overflows on a year
 # such as 99999999999 instead of ignoring it).
 DATE_HEADERS = ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
-CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]*)', re.IGNORECASE)
 
 
 def add_server_timing(response, metric):
@@ -37,13 +34,6 @@ def server_timing_tween_factory(handler, registry):
         return response
 
     return server_timing_tween
-
-
-def is_utf8(charset):
-    try:
-        return codecs.lookup(charset).name == "utf-8"
-    except LookupError:
-        return False
 
 
 def valid_date(value):
@@ -79,8 +69,9 @@ def malformed_headers_tween_factory(handler, registry):
             value = environ.get(name)
             if value is not None and not valid_date(value):
                 del environ[name]
-        charset = CHARSET.search(environ.get("CONTENT_TYPE", ""))
-        if charset is not None and not is_utf8(charset.group(1)):
+        # Read as WebOb reads it (``charset=utf_8`` or ``utf-8\x7f`` are not
+        # UTF-8 to WebOb, which raises when it parses such a form).
+        if request.charset != "UTF-8":
             raise HTTPUnsupportedMediaType("Send the request body as UTF-8.")
         return handler(request)
 
