@@ -14,8 +14,11 @@ import http.client
 import json
 import os
 import secrets
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -303,3 +306,56 @@ def no_acknowledged_write_lost_when_a_host_dies(hosts, nginx, database_url):
         f"{len(stored_anyway)} of those stored, 0 acknowledged lost"
     )
     assert acknowledged > 0
+
+
+# -- the cache topologies, in the covering set's shared-cache projects ---------
+
+CACHE_TOPOLOGY_TESTS = {
+    "redis": ["tests/catalog/test_cache_redis_cluster.py"],
+    "memcached": ["tests/catalog/test_cache_memcached.py", "-k", "pool_of_three"],
+}
+SHARED_CACHE_COMBINATIONS = {
+    slug(answers): answers
+    for answers in COVERING
+    if answers["cache_backend"] in CACHE_TOPOLOGY_TESTS
+}
+
+
+@pytest.mark.parametrize("combination", sorted(SHARED_CACHE_COMBINATIONS))
+def test_cache_topology(combination, tmp_path):
+    """The project's own Redis Cluster (three masters, a replica each) or
+    Memcached pool (three servers) tests, run in that baked project."""
+    answers = SHARED_CACHE_COMBINATIONS[combination]
+    project = bake(tmp_path, repo_name=f"topo_{combination}", **answers)
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "REQUIRE_SERVICES": "1",  # a missing redis-server or memcached fails
+    }
+    env.pop("VIRTUAL_ENV", None)
+    if answers["database"] == "postgresql":  # the example's rows
+        env["TEST_DATABASE_URL"] = fresh_database(DATABASE or f"pf_{project.name}")
+    subprocess.run(
+        ["make", ".venv/.installed-testing"],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [
+            *(project / ".venv/bin/python", "-m", "pytest"),
+            *CACHE_TOPOLOGY_TESTS[answers["cache_backend"]],
+            *("-p", "no:cacheprovider", "-s", "-q"),
+            f"--basetemp={tmp_path / 'pytest'}",  # where the servers' files go
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert " passed" in output and " skipped" not in output, output[-3000:]
+    print("\n" + "\n".join(line for line in output.splitlines() if "FAILURE" in line))

@@ -183,41 +183,57 @@ class ThrowawayCluster:
         self.replicas = replicas
         self.nodes = []
 
-    def _node(self, number):
+    ATTEMPTS = 2
+
+    def _node(self, directory, number):
         return redis_server(
             *("--cluster-enabled", "yes", "--appendonly", "no"),
             *("--cluster-node-timeout", str(self.NODE_TIMEOUT_MS)),
             # Replicas copy their master at once (the default waits 5 s), and
-            # a cache replica may take over whatever its age: stale entries
-            # only cost misses, generations are read fresh after a failover.
+            # a cache's replica may take over however long it was cut off.
             *("--repl-diskless-sync-delay", "0"),
             *("--cluster-replica-validity-factor", "0"),
-            *("--cluster-config-file", str(self.directory / f"nodes-{number}.conf")),
-            *("--dir", str(self.directory)),
+            *("--cluster-config-file", str(directory / f"nodes-{number}.conf")),
+            *("--dir", str(directory)),
             highest=55535,  # the cluster bus listens on port + 10000
         )
 
     def __enter__(self):
+        """Start the nodes and join them; once more with fresh nodes if
+        ``redis-cli`` fails (a shared machine), then fail with its output."""
         try:
-            for number in range(self.size):
-                self.nodes.append(self._node(number).start())
-            subprocess.run(
-                [
-                    "redis-cli",
-                    "--cluster",
-                    "create",
-                    *(f"127.0.0.1:{node.port}" for node in self.nodes),
-                    *("--cluster-replicas", str(self.replicas), "--cluster-yes"),
-                ],
-                check=True,
-                capture_output=True,
-                timeout=60,
-            )
-            self.wait_until_ok()
+            for attempt in range(self.ATTEMPTS):
+                problem = self._create(self.directory / f"attempt-{attempt}")
+                if problem is None:
+                    self.wait_until_ok()
+                    return self
+                self.__exit__()
+            pytest.fail(f"redis-cli --cluster create failed: {problem}")
         except BaseException:
             self.__exit__()
             raise
-        return self
+
+    def _create(self, directory):
+        """None once ``redis-cli --cluster create`` succeeded; else its output."""
+        directory.mkdir()
+        self.nodes = []
+        for number in range(self.size):  # one by one: __exit__ stops those up
+            self.nodes.append(self._node(directory, number).start())
+        done = subprocess.run(
+            [
+                "redis-cli",
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{node.port}" for node in self.nodes),
+                *("--cluster-replicas", str(self.replicas), "--cluster-yes"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode == 0:
+            return None
+        return f"exit status {done.returncode}\n{done.stdout[-3000:]}{done.stderr}"
 
     def __exit__(self, *exc_info):
         for node in self.nodes:
