@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from .server import free_port, install, server_command, wait_for
@@ -133,12 +134,14 @@ class Nginx:
         self.directory = directory
         self.port = free_port()
         self.hosts = hosts
+        self.out = set()  # hosts marked down: no new requests
         self.process = None
 
     def config(self):
         servers = "\n".join(
             f"        server {host.address}:{host.port} "
-            f"max_fails=1 fail_timeout={FAIL_TIMEOUT}s;"
+            f"max_fails=1 fail_timeout={FAIL_TIMEOUT}s"
+            + (" down;" if host in self.out else ";")
             for host in self.hosts
         )
         # nginx started as root runs its workers as nobody unless told.
@@ -150,6 +153,30 @@ class Nginx:
             balancer=BALANCER,
             port=self.port,
         )
+
+    def workers(self):
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return set(children.read_text().split())
+
+    def reload(self):
+        """Apply the configuration; return once the old workers have finished
+        their requests and exited (only new ones, with it, are left)."""
+        old = self.workers()
+        (Path(self.directory) / "nginx.conf").write_text(self.config())
+        self.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while old & self.workers():
+            assert time.monotonic() < deadline, "nginx did not reload"
+            time.sleep(0.05)
+
+    def take_out(self, host):
+        """Before stopping a host (a deploy): no request goes to it any more."""
+        self.out.add(host)
+        self.reload()
+
+    def put_back(self, host):
+        self.out.discard(host)
+        self.reload()
 
     def __enter__(self):
         path = Path(self.directory) / "nginx.conf"
