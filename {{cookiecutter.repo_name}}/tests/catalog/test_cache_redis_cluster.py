@@ -108,8 +108,11 @@ def test_cache_generations_and_locks_work_across_slots(cluster):
 
 
 def test_master_killed_fails_open_then_the_promoted_replica_is_used(
-    cluster, committing_app, caplog, record_property
+    cluster, committing_app, caplog
 ):
+    """SIGKILL to a master under requests: every page is served (from the
+    database while its slots are down), then the same app, not restarted,
+    caches again on the cluster with the promoted replica."""
     client = committing_app(
         **settings_for(cluster.url, **{"cache.retry_after": str(RETRY_AFTER)})
     )
@@ -119,8 +122,7 @@ def test_master_killed_fails_open_then_the_promoted_replica_is_used(
     bound = bound_after(lambda: client.get("/items/3"))
     masters = cluster.masters()
     victim = masters[0]
-    keys_before = redis.Redis(port=victim.port).dbsize()
-    assert keys_before > 0  # the killed master held part of the cache
+    assert redis.Redis(port=victim.port).dbsize() > 0  # it held part of the cache
 
     victim.stop()  # SIGKILL: no goodbye to the cluster
     killed = time.monotonic()
@@ -160,5 +162,3 @@ def test_master_killed_fails_open_then_the_promoted_replica_is_used(
         f"{sum(status >= 300 for status in statuses)} non-2xx, worst "
         f"{worst * 1000:.0f} ms, promoted after {promoted_after:.1f} s"
     )
-    record_property("requests", len(statuses))
-    record_property("worst_ms", round(worst * 1000))
