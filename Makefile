@@ -7,13 +7,15 @@
 #   make bench     benchmark: projects vs a naive baseline vs the ceiling (long)
 #   make bench-smoke  the same harness, a few seconds per target
 #   make soak      60 s at 64 connections per combination: errors and RSS growth
+#   make test-topology  two app hosts behind nginx, a Redis Cluster, a Memcached
+#                  pool, for the covering set's server-backed combinations
 
 PYTHON ?= python3
 VENV := build/venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: test test-all demo lint clean bench bench-smoke soak
+.PHONY: test test-all test-topology demo lint clean bench bench-smoke soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +30,16 @@ test: $(VENV)/.installed
 
 test-all: $(VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider --all-combinations $(PYTEST_ARGS)
+
+# One at a time (the failures are timed); the figures are the FAILURE lines.
+# Whatever a test left running under TOPOLOGY_TMP is killed and fails the run.
+TOPOLOGY_TMP := build/topology
+test-topology: $(VENV)/.installed
+	rm -rf $(TOPOLOGY_TMP) && mkdir -p $(dir $(TOPOLOGY_TMP))
+	$(BIN)/python -m pytest -p no:cacheprovider -s --topology \
+		--basetemp=$(TOPOLOGY_TMP) $(PYTEST_ARGS); \
+	status=$$?; $(BIN)/python -m tests.leftovers $(TOPOLOGY_TMP) || status=1; \
+	exit $$status
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check hooks tests local_extensions.py benchmarks

@@ -35,6 +35,7 @@ FILES_BY_ANSWER = {
         # Under database too: kept only for redis *and* postgresql.
         "redis": [
             "tests/catalog/test_cache_redis.py",
+            "tests/catalog/test_cache_redis_cluster.py",
             "tests/catalog/shared_cache.py",
             "tests/catalog/test_multinode.py",
         ],

@@ -21,6 +21,22 @@ def pytest_addoption(parser):
         action="store_true",
         help="run tier: install and test every supported combination",
     )
+    parser.addoption(
+        "--topology",
+        action="store_true",
+        help="only the topology tests (two app hosts behind nginx): make test-topology",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """The topology tests run with ``--topology`` only, and then alone."""
+    wanted = config.getoption("--topology")
+    chosen = [
+        item for item in items if bool(item.get_closest_marker("topology")) == wanted
+    ]
+    if len(chosen) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
+        items[:] = chosen
 
 
 def bake(output_dir, **answers):

@@ -23,10 +23,8 @@ Redis, two workers) are baked, installed by their own Makefile and served.
 import os
 import secrets
 import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
 
 import hishel
@@ -39,7 +37,7 @@ import pytest
 from hishel._core import _spec as hishel_spec
 
 from .conftest import REQUIRE_SERVICES, bake
-from .server import free_port, server_command, stop, wait_for
+from .server import free_port, install, server_command, stop, wait_for
 
 pytestmark = pytest.mark.run
 
@@ -63,29 +61,6 @@ def redis_url_or_skip():
             pytest.fail(f"Redis needed: {error}")
         pytest.skip(f"Redis not reachable: {error}")
     return url
-
-
-def install(project):
-    """The project's own set-up (``make`` target), with uv from this venv."""
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("VIRTUAL_ENV", None)
-    # A uv venv instead of `python3 -m venv` (ensurepip alone takes ~10 s);
-    # the Makefile then only installs the project into it.
-    subprocess.run(
-        [bin_dir / "uv", "venv", "--quiet", "--python", sys.executable, ".venv"],
-        cwd=project,
-        env=env,
-        check=True,
-    )
-    subprocess.run(
-        ["make", ".venv/.installed-base"],
-        cwd=project,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return project / ".venv" / "bin"
 
 
 @pytest.fixture(params=sorted(COMBINATIONS))

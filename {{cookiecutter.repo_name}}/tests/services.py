@@ -162,3 +162,140 @@ def memcached_server(port=None):
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command += ["-u", "root"]  # memcached refuses to run as root otherwise
     return ThrowawayServer(command, port=port)
+
+
+class ThrowawayCluster:
+    """A Redis Cluster of ``masters`` masters with ``replicas`` replicas each,
+    made of throwaway servers in ``directory`` and joined by
+    ``redis-cli --cluster create``. Use as a context manager: every node is
+    stopped on the way out, whatever happened inside.
+
+    ``node-timeout`` is short (1 s) so that a replica takes over from a killed
+    master within seconds, not the default 15 s.
+    """
+
+    NODE_TIMEOUT_MS = 1000
+
+    def __init__(self, directory, masters=3, replicas=1):
+        require(shutil.which("redis-cli"), "redis-cli is not installed")
+        self.directory = directory
+        self.size = masters * (1 + replicas)
+        self.replicas = replicas
+        self.nodes = []
+
+    ATTEMPTS = 2
+
+    def _node(self, directory, number):
+        return redis_server(
+            *("--cluster-enabled", "yes", "--appendonly", "no"),
+            *("--cluster-node-timeout", str(self.NODE_TIMEOUT_MS)),
+            # Replicas copy their master at once (the default waits 5 s), and
+            # a cache's replica may take over however long it was cut off.
+            *("--repl-diskless-sync-delay", "0"),
+            *("--cluster-replica-validity-factor", "0"),
+            *("--cluster-config-file", str(directory / f"nodes-{number}.conf")),
+            *("--dir", str(directory)),
+            highest=55535,  # the cluster bus listens on port + 10000
+        )
+
+    def __enter__(self):
+        """Start the nodes and join them; once more with fresh nodes if
+        ``redis-cli`` fails (a shared machine), then fail with its output."""
+        try:
+            for attempt in range(self.ATTEMPTS):
+                problem = self._create(self.directory / f"attempt-{attempt}")
+                if problem is None:
+                    self.wait_until_ok()
+                    return self
+                self.__exit__()
+            pytest.fail(f"redis-cli --cluster create failed: {problem}")
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _create(self, directory):
+        """None once ``redis-cli --cluster create`` succeeded; else its output."""
+        directory.mkdir()
+        self.nodes = []
+        for number in range(self.size):  # one by one: __exit__ stops those up
+            self.nodes.append(self._node(directory, number).start())
+        done = subprocess.run(
+            [
+                "redis-cli",
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{node.port}" for node in self.nodes),
+                *("--cluster-replicas", str(self.replicas), "--cluster-yes"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode == 0:
+            return None
+        return f"exit status {done.returncode}\n{done.stdout[-3000:]}{done.stderr}"
+
+    def __exit__(self, *exc_info):
+        for node in self.nodes:
+            node.__exit__()
+
+    def cli(self, node, *command):
+        """A ``redis-cli`` command's output from one node, as text."""
+        done = subprocess.run(
+            ["redis-cli", "-p", str(node.port), *command],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        return done.stdout
+
+    def running(self):
+        return [node for node in self.nodes if node.process.poll() is None]
+
+    def replicas_in_sync(self):
+        """Has every running replica a live link to its master?"""
+        for node in self.running():
+            replication = self.cli(node, "info", "replication")
+            if "role:slave" in replication and "link_status:up" not in replication:
+                return False
+        return True
+
+    def masters(self):
+        """The running nodes that are masters now (owning slots)."""
+        found = []
+        for node in self.running():
+            for line in self.cli(node, "cluster", "nodes").splitlines():
+                fields = line.split()
+                if "myself" in fields[2] and "master" in fields[2] and fields[8:]:
+                    found.append(node)
+        return found
+
+    def wait_until_ok(self, timeout=30):
+        """Until every running node sees the cluster ``ok``, there are as many
+        masters as made (after a failover: the replica has taken over) and
+        every replica is linked to its master (a replica that never synced
+        cannot take over)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            states = [self.cli(node, "cluster", "info") for node in self.running()]
+            if all("cluster_state:ok" in state for state in states):
+                masters = self.masters()
+                if len(masters) == self.size // (1 + self.replicas) and (
+                    self.replicas_in_sync()
+                ):
+                    return masters
+            if time.monotonic() > deadline:
+                pytest.fail(f"the cluster did not become ready: {states}")
+            time.sleep(0.1)
+
+    def client(self):
+        """A plain cluster client (redis-py), to look at where keys are."""
+        from redis.cluster import RedisCluster
+
+        return RedisCluster(host="127.0.0.1", port=self.masters()[0].port)
+
+    @property
+    def url(self):
+        return "redis+cluster://" + ",".join(
+            f"127.0.0.1:{node.port}" for node in self.nodes
+        )

@@ -6,6 +6,7 @@ The shared server is ``TEST_MEMCACHED_URL`` (default
 with ``REQUIRE_SERVICES=1``.
 """
 
+import contextlib
 import os
 import socket
 import threading
@@ -24,6 +25,7 @@ from .shared_cache import bound_after, make_cache, settings_for
 MEMCACHED_URL = os.environ.get("TEST_MEMCACHED_URL", "memcached://127.0.0.1:11211")
 # A failed server is retried after this long (tests wait for it, not 5 s).
 RETRY_AFTER = 0.3
+PAGES = ["/", "/items", "/items/3", "/api/items", "/api/items/3", "/api/items?page=2"]
 
 
 @pytest.fixture
@@ -45,6 +47,12 @@ def throwaway_memcached():
 def two_memcached():
     with memcached_server() as first, memcached_server() as second:
         yield first, second
+
+
+@pytest.fixture
+def three_memcached():
+    with contextlib.ExitStack() as servers:
+        yield [servers.enter_context(memcached_server()) for _ in range(3)]
 
 
 def test_a_value_too_large_is_skipped_and_never_opens_the_breaker(memcached_url):
@@ -247,6 +255,74 @@ def test_pool_spreads_keys_and_survives_one_dead_server(two_memcached, caplog):
         creator = counted(key)
         assert cache.get_or_create("items", key, creator) == key
         assert not creator.calls
+
+
+def test_pool_of_three_one_down_then_back(three_memcached, committing_app, caplog):
+    """One of three servers dies: pages keep coming (fail-open), the two others
+    keep their keys; once it is back (empty, same port) it gets its share again."""
+    url = "memcached://" + ",".join(f"127.0.0.1:{s.port}" for s in three_memcached)
+    # A killed server refuses at once; a generous timeout keeps a live server
+    # that is merely slow on a loaded machine from being taken for dead.
+    settings = settings_for(url, **{"cache.retry_after": "0.3", "cache.timeout": "5"})
+    client = committing_app(**settings)
+    registry = client.app.registry
+    cache = registry.cache
+    keys = [f"k{number}" for number in range(60)]
+
+    def stored_on(server):
+        probe = client_for(server.port)
+        return {
+            key
+            for key in keys
+            if probe.get(cache.region.key_mangler(cache.key("items", key)))
+        }
+
+    for key in keys:
+        cache.get_or_create("items", key, lambda key=key: key)
+    shares = [stored_on(server) for server in three_memcached]
+    assert all(shares) and set().union(*shares) == set(keys)
+    for path in PAGES:
+        assert client.get(path).status_int == 200
+    bound = bound_after(lambda: client.get("/items/3"))
+    generation_key = cache.region.key_mangler(cache._generation_key("items"))
+    holder = next(
+        number
+        for number, server in enumerate(three_memcached)
+        if client_for(server.port).get(generation_key) is not None
+    )
+    dead = (holder + 1) % 3  # not the generation's server: its keys stay valid
+    three_memcached[dead].stop()
+
+    statuses, worst = [], 0.0
+    for _ in range(10):
+        for path in PAGES:
+            registry.page_store.local.clear()  # every request asks the pool
+            started = time.monotonic()
+            statuses.append(client.get(path, expect_errors=True).status_int)
+            worst = max(worst, time.monotonic() - started)
+    assert set(statuses) == {200} and worst < bound
+    missed = set()
+    for key in keys:
+        creator = counted(key)
+        assert cache.get_or_create("items", key, creator) == key
+        if creator.calls:
+            missed.add(key)
+    assert missed == shares[dead]  # the live servers' keys kept hitting
+    assert client.get("/healthz").json["checks"]["cache"] == "degraded"
+    assert "cache partly degraded" in caplog.text
+
+    three_memcached[dead].start()  # same port, empty
+    time.sleep(2 * RETRY_AFTER)  # due for a retry: back in the ring
+    for key in keys:
+        cache.get_or_create("items", key, lambda key=key: key)
+    assert stored_on(three_memcached[dead]) == shares[dead]  # its share again
+    time.sleep(RETRY_AFTER)  # the degraded mark runs out
+    assert client.get("/healthz").json["checks"]["cache"] == "ok"
+    print(
+        f"\nFAILURE memcached 1 of 3 killed: {len(statuses)} requests, "
+        f"{sum(status >= 300 for status in statuses)} non-2xx, "
+        f"worst {worst * 1000:.0f} ms, {len(missed)}/{len(keys)} keys missed"
+    )
 
 
 def test_pool_url_parsing():
