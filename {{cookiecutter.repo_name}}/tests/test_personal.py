@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 import webtest
+from pyramid.events import NewResponse
 
 from {{ cookiecutter.repo_name }} import make_app, make_config
 from {{ cookiecutter.repo_name }}.caching import personal, policies
@@ -91,6 +92,31 @@ def greetings(app_settings):
     engine = client.app.registry.get("dbengine")
     if engine is not None:
         engine.dispose()
+
+
+def test_a_subscriber_registered_later_reading_the_identity_is_still_private(
+    app_settings,
+):
+    config = make_config(app_settings)
+    config.set_security_policy(HeaderIdentity())
+    config.add_route("late", "/late")
+    config.add_view(
+        lambda request: "Hello",
+        route_name="late",
+        renderer="string",
+        http_cache=policies.PUBLIC,
+    )
+
+    def name_in_a_header(event):  # the project's own, registered after caching
+        event.response.headers["X-User-Name"] = str(event.request.identity)
+
+    config.add_subscriber(name_in_a_header, NewResponse)
+    client = webtest.TestApp(
+        make_app(config), extra_environ={"HTTP_HOST": "example.com"}
+    )
+    response = client.get("/late", headers={"X-User": "alice"})
+    assert response.headers["X-User-Name"] == "alice"
+    assert response.cache_control.private and not response.cache_control.public
 
 
 def test_a_page_that_reads_no_per_user_input_is_stored(greetings):

@@ -24,6 +24,11 @@ from pyramid.events import NewResponse
 
 from .personal import personal_inputs
 
+# After every default-order action: subscribers to one event class run in the
+# order they were registered, so this one runs after the project's own and
+# sees what they read too (one adding the user's name to a header, say).
+LAST = 100
+
 PUBLIC_MAX_AGE = 60
 
 PUBLIC = (PUBLIC_MAX_AGE, {})
@@ -52,4 +57,11 @@ def make_personal_pages_private(event):
 
 
 def includeme(config):
-    config.add_subscriber(make_personal_pages_private, NewResponse)
+    registry = config.registry
+
+    def register_last():
+        # For the class, as add_subscriber does: zope calls subscribers of a
+        # more general interface (INewResponse) before the class's own.
+        registry.registerHandler(make_personal_pages_private, (NewResponse,))
+
+    config.action(None, register_last, order=LAST)
