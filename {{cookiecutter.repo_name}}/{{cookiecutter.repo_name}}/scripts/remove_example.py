@@ -22,7 +22,7 @@ EXAMPLE_PATHS = [
     f"{PACKAGE}/views/listing.py",
     *(
         f"{PACKAGE}/templates/{name}.{EXTENSION}"
-        for name in ("home", "items", "item", "item_row")
+        for name in ("home", "items", "item", "item_rows")
     ),
     f"{PACKAGE}/alembic/versions/0001_initial_catalog.py",
     f"{PACKAGE}/scripts/seed.py",
