@@ -72,3 +72,14 @@ def test_stylesheet_is_served(testapp):
     href = re.search(r'href="http://example.com(/static/[^"]+)"', testapp.get("/").text)
     response = testapp.get(href.group(1), status=200)
     assert response.content_type == "text/css"
+
+
+def test_example_pages_are_warmed_up_at_start(app):
+    # Requested at start when warm_up.enabled (production.ini); testing.ini
+    # leaves it off, so tests count their own queries.
+    assert app.registry.warm_up_paths == ["/", "/items"]
+
+
+def test_item_links_are_paths_built_from_one_template(testapp):
+    html = testapp.get("/items?page=2&after=50").text
+    assert item_links(html) == [str(number) for number in range(51, 101)]

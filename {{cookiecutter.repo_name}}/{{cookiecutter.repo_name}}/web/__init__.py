@@ -3,7 +3,8 @@
 ``proxy`` (the client's scheme from a trusted proxy) wraps the WSGI app in
 ``main()``; the rest registers here: static files, sessions and security
 headers, the tween chain, on-demand profiling, and the start-up check for
-running several workers. ``health`` (``config.add_health_check``) is included
+running several workers, and the warm-up requests made at start
+(``config.add_warm_up_request``). ``health`` (``config.add_health_check``) is included
 first by ``main()``, since the parts before this one register checks.
 """
 
@@ -15,3 +16,4 @@ def includeme(config):
     config.include(".methods")
     config.include(".profiling")
     config.include(".scaleout")
+    config.include(".warmup")  # config.add_warm_up_request
