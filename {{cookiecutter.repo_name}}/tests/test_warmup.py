@@ -50,4 +50,3 @@ def test_failing_warm_up_is_logged_and_the_start_goes_on(caplog):
     messages = [record.getMessage() for record in caplog.records]
     assert "warm-up GET /broken failed" in messages
     assert "warm-up GET /missing answered 404 Not Found" in messages
-

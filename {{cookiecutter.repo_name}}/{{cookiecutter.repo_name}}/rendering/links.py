@@ -14,11 +14,12 @@ MARKER = "PATHTEMPLATEFIELD{}X"
 
 def path_template(request, route_name, *names):
     """``request.route_path(route_name, ...)`` with a ``{name}`` field per name."""
-    path = request.route_path(route_name, **{name: MARKER.format(name) for name in names})
+    markers = {name: MARKER.format(name) for name in names}
+    path = request.route_path(route_name, **markers)
     # No other braces to escape: a generated path has none (braces in a route
     # pattern are its placeholders; the script name and values are quoted).
     for name in names:
-        path = path.replace(MARKER.format(name), "{" + name + "}")
+        path = path.replace(markers[name], "{" + name + "}")
     return path
 
 
