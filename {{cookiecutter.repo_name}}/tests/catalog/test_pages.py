@@ -80,6 +80,6 @@ def test_example_pages_are_warmed_up_at_start(app):
     assert app.registry.warm_up_paths == ["/", "/items"]
 
 
-def test_item_links_are_paths_built_from_one_template(testapp):
+def test_item_links_are_the_items_paths(testapp):
     html = testapp.get("/items?page=2&after=50").text
     assert item_links(html) == [str(number) for number in range(51, 101)]
