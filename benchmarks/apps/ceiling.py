@@ -1,8 +1,10 @@
 """The ceiling: what the server and Pyramid cost with no application work.
 
-- ``same_bytes``: a Pyramid view returning, from a dict, the exact bytes the
-  generated project serves for the measured page (captured by the harness into
-  the JSON file named by ``CEILING_PAGES``: {path_qs: body}).
+- ``bare_same_bytes``: a WSGI callable returning, from a dict, the exact bytes
+  the generated project serves for the measured page (captured by the harness
+  into the JSON file named by ``CEILING_PAGES``: {path_qs: body}) with the
+  same content type: the most a warm page can do on this server.
+- ``same_bytes``: the same bytes from a Pyramid view.
 - ``hello``: Pyramid's hello-world view.
 - ``bare``: a WSGI callable, no framework.
 Served by the same server command and worker count as the threads project.
@@ -15,9 +17,37 @@ from pyramid.config import Configurator
 from pyramid.response import Response
 
 
-def _same_bytes_app():
+def captured_pages():
+    """{path_qs: body bytes} from the file named by ``CEILING_PAGES``."""
     with open(os.environ["CEILING_PAGES"], encoding="utf-8") as pages_file:
-        pages = {path: body.encode() for path, body in json.load(pages_file).items()}
+        return {path: body.encode() for path, body in json.load(pages_file).items()}
+
+
+def _bare_same_bytes_app():
+    responses = {
+        path: (
+            [
+                ("Content-Type", "text/html; charset=UTF-8"),
+                ("Content-Length", str(len(body))),
+            ],
+            [body],
+        )
+        for path, body in captured_pages().items()
+    }
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        headers, body = responses[path]
+        start_response("200 OK", headers)
+        return body
+
+    return app
+
+
+def _same_bytes_app():
+    pages = captured_pages()
 
     def page(request):
         return Response(
@@ -49,4 +79,5 @@ def bare(environ, start_response):
 
 
 same_bytes = _same_bytes_app() if os.environ.get("CEILING_PAGES") else None
+bare_same_bytes = _bare_same_bytes_app() if os.environ.get("CEILING_PAGES") else None
 hello = _hello_app()

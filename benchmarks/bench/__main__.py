@@ -88,7 +88,7 @@ def main(argv=None):
     # The ceiling, the threads I/O row and the profile use one threads project.
     reference = REFERENCE_COMBO if REFERENCE_COMBO in projects else threads_combo
     if reference:
-        bench_ceiling(mode, projects[reference][0], pages, rows)
+        bench_ceiling(mode, *projects[reference], pages, rows)
     io_projects = [projects[c][0] for c in (reference, gevent_combo) if c]
     bench_io(mode, base_python, io_projects, rows)
     profile_text = ""

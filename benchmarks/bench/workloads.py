@@ -24,6 +24,10 @@ from .shell import log
 WARM_REQUESTS_PER_WORKER = 4  # smoke mode: requests that warm each worker
 ITEMS = "/items?page=1"
 ITEMS_WARM = "/items warm"
+ITEMS_COLD = "/items cold"
+# Nothing cached (no stored page, no cached data): every request runs the
+# queries and renders the page. Compared with the same-work ceiling.
+COLD_ENV = {"PAGE_CACHE": "0", "CACHE_URL": "none://"}
 REVALIDATE = "304 revalidate"
 UPSTREAM_DELAY_MS = 50  # the local upstream's answer time for the I/O rows
 IO = f"I/O {UPSTREAM_DELAY_MS} ms"
@@ -34,12 +38,16 @@ IO_WORKLOADS = {  # path in apps/io_app.py: (workload, note)
         "the same, opening a connection per call",
     ),
 }
-CEILING_APPS = {  # app in apps/ceiling.py: {path: workload}
-    "same_bytes": {"/": "/ warm", ITEMS: ITEMS_WARM},
-    "hello": {"/": "hello world"},
-    "bare": {"/": "bare WSGI"},
+CEILING_APPS = {  # name: (module:app in apps/, {path: workload})
+    "bare_same_bytes": ("ceiling:bare_same_bytes", {"/": "/ warm", ITEMS: ITEMS_WARM}),
+    "same_bytes": ("ceiling:same_bytes", {"/": "/ warm", ITEMS: ITEMS_WARM}),
+    "same_work": ("same_work:app", {ITEMS: ITEMS_COLD}),
+    "hello": ("ceiling:hello", {"/": "hello world"}),
+    "bare": ("ceiling:bare", {"/": "bare WSGI"}),
 }
 SAME_BYTES = "same_bytes"  # the ceiling app serving the project's own page bytes
+# The ceiling a project's row is compared with: the first that measured it.
+CEILINGS = ("bare_same_bytes", "same_work", SAME_BYTES)
 BASELINE_TARGET = "baseline"
 
 
@@ -140,23 +148,36 @@ def bench_project(mode, combo, project, env, rows):
     with start_project(combo, combo, project, env, mode.redis_url) as server:
         cold_pass(combo, server.port, mode, rows)
         page_workloads(combo, server.port, mode, rows)
-        return {path: fetch(server.port, path)[2].decode() for path in ("/", ITEMS)}
+        pages = {path: fetch(server.port, path)[2].decode() for path in ("/", ITEMS)}
+        warm_port = server.port
+    cold_env = dict(env, **COLD_ENV)
+    name = f"{combo}-cold"
+    with start_project(name, combo, project, cold_env, mode.redis_url) as server:
+        warm(server.port, [ITEMS], mode)
+        row = measure(combo, ITEMS_COLD, server.port, ITEMS, mode, rows=rows)
+        row.note = "page and data caches off: queries and render every request"
+        # The same page but for its links, which name the server's port.
+        cold_page = fetch(server.port, ITEMS)[2].decode()
+        if cold_page.replace(f":{server.port}/", f":{warm_port}/") != pages[ITEMS]:
+            row.failed, row.note = True, "the cold page differs from the warm page"
+    return pages
 
 
-def bench_ceiling(mode, project, pages, rows):
-    """Pyramid serving ``pages`` from a dict, hello world, bare WSGI."""
+def bench_ceiling(mode, project, env, pages, rows):
+    """The project's page bytes from a bare WSGI callable and from Pyramid, the
+    same queries with those bytes (same work), hello world, bare WSGI."""
     pages_file = BUILD / "ceiling-pages.json"
     pages_file.write_text(json.dumps(pages))
-    env = dict(os.environ, PYTHONPATH=str(APPS), CEILING_PAGES=str(pages_file))
-    for app, paths in CEILING_APPS.items():
+    env = dict(env, PYTHONPATH=str(APPS), CEILING_PAGES=str(pages_file))
+    for app, (spec, paths) in CEILING_APPS.items():
         port = free_port()
-        cmd = app_server_cmd(project, f"ceiling:{app}", mode, port)
+        cmd = app_server_cmd(project, spec, mode, port)
         target = ceiling_target(app)
         with Server(target.replace(" ", "-"), cmd, env, APPS, port):
             warm(port, paths, mode)
             for path, workload in paths.items():
                 row = measure(target, workload, port, path, mode, rows=rows)
-                if app == SAME_BYTES:
+                if app in CEILINGS:
                     row.note = f"{len(pages[path])} bytes, like the project's page"
 
 

@@ -14,9 +14,9 @@ from {{ cookiecutter.repo_name }}.caching.request import RequestCache
 from {{ cookiecutter.repo_name }}.caching.store import cache_from_settings
 
 FRAGMENT = {
-    "pt": "item_row.pt",
-    "jinja2": "item_row.jinja2",
-    "mako": "item_row#item_row.mako",
+    "pt": "item_rows.pt",
+    "jinja2": "item_rows.jinja2",
+    "mako": "item_rows#item_rows.mako",
 }["{{ cookiecutter.__template_ext }}"]
 ITEM = {"id": 1, "name": "Teapot", "category": {"id": 2, "name": "Kitchen"}, "tags": []}
 
@@ -37,13 +37,13 @@ def fragment_request(app):
 
 def test_fragment_is_rendered_once_per_key_and_version(fragment_request):
     cache = RequestCache(memory(), fragment_request)
-    first = cache.fragment("items", FRAGMENT, 1, item=ITEM)
+    first = cache.fragment("items", FRAGMENT, 1, items=[ITEM])
     assert isinstance(first, Markup)
     assert ">Teapot</a>" in first and "Kitchen" in first
     renamed = {**ITEM, "name": "Kettle"}
-    assert cache.fragment("items", FRAGMENT, 1, item=renamed) == first
+    assert cache.fragment("items", FRAGMENT, 1, items=[renamed]) == first
     cache.bump("items")
-    assert ">Kettle</a>" in cache.fragment("items", FRAGMENT, 1, item=renamed)
+    assert ">Kettle</a>" in cache.fragment("items", FRAGMENT, 1, items=[renamed])
 
 
 def test_home_page_inserts_cached_rows_unescaped(client):

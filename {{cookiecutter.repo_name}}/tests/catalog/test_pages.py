@@ -74,3 +74,14 @@ def test_stylesheet_is_served(client):
     href = re.search(r'href="http://example.com(/static/[^"]+\.css)"', html)
     response = client.get(href.group(1), status=200)
     assert response.content_type == "text/css"
+
+
+def test_example_pages_are_warmed_up_at_start(app):
+    # Requested at start when warm_up.enabled (production.ini); testing.ini
+    # leaves it off, so tests count their own queries.
+    assert app.registry.warm_up_paths == ["/", "/items"]
+
+
+def test_item_links_are_the_items_paths(testapp):
+    html = testapp.get("/items?page=2&after=50").text
+    assert item_links(html) == [str(number) for number in range(51, 101)]

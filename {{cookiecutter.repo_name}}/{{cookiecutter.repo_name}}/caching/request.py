@@ -74,7 +74,7 @@ class RequestCache:
         """Render ``template`` with ``values`` once per ``key`` and ``dataset`` version.
 
         One line in any template engine, e.g. ``request.cache.fragment("items",
-        "item_row.jinja2", item["id"], item=item)``. The result is ``Markup``, so
+        "item_rows.jinja2", item["id"], items=[item])``. The result is ``Markup``, so
         Jinja2, Chameleon and Mako insert it without escaping it again. The key
         holds no host: one fragment serves every host and scheme, so it links
         with paths (``request.route_path``), not absolute URLs.

@@ -48,3 +48,6 @@ def includeme(config):
     config.add_route("item", r"/items/{id:\d+}")
     config.add_route("api_items", "/api/items")
     config.add_route("api_item", r"/api/items/{id:\d+}")
+    # Requested once at start (production): pool, SQL and templates warmed.
+    config.add_warm_up_request("/")
+    config.add_warm_up_request("/items")

@@ -1,7 +1,8 @@
 """Rendering: the project's template engine, compiled-template caches, JSON.
 
 ``template("home")`` is the asset spec of a page template in this project's
-engine, for ``renderer=`` and ``render()``.
+engine, for ``renderer=`` and ``render()``. ``request.path_template`` builds
+the links of many rows with one route lookup (``links``).
 """
 
 PACKAGE = "{{ cookiecutter.repo_name }}"
@@ -19,3 +20,4 @@ def template(name):
 def includeme(config):
     config.include(".templating")
     config.include(".json_renderer")
+    config.include(".links")

@@ -31,7 +31,7 @@ EXAMPLE_PATHS = [
     f"{PACKAGE}/assets/whoami.js",
     *(
         f"{PACKAGE}/templates/{name}.{EXTENSION}"
-        for name in ("home", "items", "item", "item_row", "login", "account")
+        for name in ("home", "items", "item", "item_rows", "login", "account")
     ),
     f"{PACKAGE}/alembic/versions/0001_initial_catalog.py",
     f"{PACKAGE}/alembic/versions/0002_users.py",

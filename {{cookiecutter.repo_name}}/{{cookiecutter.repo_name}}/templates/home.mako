@@ -9,6 +9,6 @@
 <h2>Latest</h2>
 <ul class="items">
 % for item in summary['latest']:
-  ${request.cache.fragment('items', 'item_row#item_row.mako', item['id'], item=item)}
+  ${request.cache.fragment('items', 'item_rows#item_rows.mako', item['id'], items=[item])}
 % endfor
 </ul>

@@ -1,11 +1,9 @@
 <%inherit file="layout.mako"/>
-<%namespace file="item_row.mako" import="item_row"/>
+<%namespace file="item_rows.mako" import="item_rows"/>
 <%def name="title()">Items, page ${listing['page']}</%def>
 <h1>Items, page ${listing['page']}</h1>
 <ul class="items">
-% for item in listing['items']:
-  ${item_row(item)}
-% endfor
+${item_rows(listing['items'])}
 </ul>
 <nav class="pager">
 % if listing['page'] > 1:

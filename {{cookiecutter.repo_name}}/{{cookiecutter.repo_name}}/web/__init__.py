@@ -4,7 +4,8 @@
 ``main()``; the rest registers here: static files, sessions and security
 headers, who is signed in (``identity``: the security policy over the
 session, ``config.set_identity_loader``), the tween chain, on-demand
-profiling, and the start-up check for running several workers. ``health``
+profiling, the start-up check for running several workers, and the warm-up
+requests made at start (``config.add_warm_up_request``). ``health``
 (``config.add_health_check``) is included first by ``main()``, since the
 parts before this one register checks.
 """
@@ -18,3 +19,4 @@ def includeme(config):
     config.include(".methods")
     config.include(".profiling")
     config.include(".scaleout")
+    config.include(".warmup")  # config.add_warm_up_request

@@ -1,0 +1,52 @@
+"""The same-work ceiling of a cold ``/items?page=1``: a minimal Pyramid view.
+
+It runs the queries the project's cold page runs (the ETag's version check,
+the page's rows with their category, their tags) on the project's database
+(``DATABASE_URL``) and returns the project's captured bytes for the page
+(``CEILING_PAGES``, see ceiling.py) without rendering them: the best a cold
+render of that page can do with the same database work on this server.
+"""
+
+import os
+
+from ceiling import captured_pages
+from pyramid.config import Configurator
+from pyramid.response import Response
+from sqlalchemy import bindparam, create_engine, text
+
+PER_PAGE = 50
+VERSION = text(
+    "SELECT (SELECT max(id) FROM items), (SELECT max(updated_at) FROM items)"
+)
+ROWS = text(
+    "SELECT items.id, items.name, items.price_cents, categories.id, categories.name"
+    " FROM items LEFT OUTER JOIN categories ON categories.id = items.category_id"
+    " WHERE items.id > :after ORDER BY items.id LIMIT :limit"
+)
+TAGS = text(
+    "SELECT item_tags.item_id, tags.name FROM item_tags"
+    " JOIN tags ON tags.id = item_tags.tag_id WHERE item_tags.item_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def make_app():
+    pages = captured_pages()
+    engine = create_engine(os.environ["DATABASE_URL"])
+
+    def page(request):
+        with engine.connect() as connection:
+            connection.execute(VERSION).one()
+            rows = connection.execute(ROWS, {"after": 0, "limit": PER_PAGE + 1}).all()
+            ids = [row[0] for row in rows[:PER_PAGE]]
+            connection.execute(TAGS, {"ids": ids}).all()
+        return Response(
+            body=pages[request.path_qs], content_type="text/html", charset="utf-8"
+        )
+
+    with Configurator() as config:
+        config.add_route("page", "/*rest")
+        config.add_view(page, route_name="page")
+    return config.make_wsgi_app()
+
+
+app = make_app() if os.environ.get("CEILING_PAGES") else None
