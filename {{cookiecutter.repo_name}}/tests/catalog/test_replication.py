@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from {{ cookiecutter.repo_name }} import main
 from {{ cookiecutter.repo_name }}.catalog.seed import seed
 from {{ cookiecutter.repo_name }}.db.engine import make_engine
-from {{ cookiecutter.repo_name }}.db.readyourwrites import COOKIE
+from {{ cookiecutter.repo_name }}.db.readyourwrites import COOKIE, marker, read_marker
 from {{ cookiecutter.repo_name }}.scripts import serve
 
 from ..conftest import migrate
@@ -125,6 +125,20 @@ def new_item():
     return {"name": name, "price_cents": 1250, "category_id": 1, "tags": []}
 
 
+def test_a_forged_or_expired_marker_is_ignored():
+    value = marker(0x3000060, "s3cret", seconds=5, now=1000)
+
+    def read(cookie, secret="s3cret", now=1004):
+        return read_marker({"HTTP_COOKIE": f"{COOKIE}={cookie}"}, secret, now=now)
+
+    assert read(value) == 0x3000060
+    assert read(value, now=1006) == 0  # expired
+    assert read(value, secret="another") == 0  # signed by someone else
+    assert read(value.replace("3000060", "fffffff0")) == 0  # forged position
+    assert read("junk") == read("") == read("1.2.3") == 0
+    assert read_marker({}, "s3cret") == 0
+
+
 def test_gets_read_the_replica_and_writes_the_primary(make_app, resumed):
     app = make_app()
     reader = client(app)
@@ -170,6 +184,29 @@ def test_the_writer_reads_its_write_while_replay_is_paused(make_app, resumed):
     before = app.statements["replica"]
     writer.get("/api/items?page=2", status=200)  # replayed: the replica again
     assert app.statements["replica"] > before
+
+
+def test_the_writer_gets_no_page_another_process_kept_from_before_its_write(
+    make_app, resumed
+):
+    shared = {"cache.namespace": f"replication-{uuid.uuid4().hex[:8]}"}
+    # Each process reuses a generation it read for httpcache.version_ttl.
+    here = make_app(**shared, **{"httpcache.version_ttl": "30"})
+    there = make_app(**shared, **{"httpcache.version_ttl": "30"})
+    if not here.registry.cache.shared:
+        pytest.skip("one process's pages and versions are its own with this cache")
+    before = client(there).get("/api/items?page=1", status=200).json
+    writer = client(here)
+
+    created = writer.post_json("/api/items", new_item(), status=201).json
+
+    # The writer's next request lands on the other process, which keeps the
+    # page from before the write and a generation read less than 30 s ago.
+    writer_there = client(there)
+    writer_there.set_cookie(COOKIE, writer.cookies[COOKIE])
+    listing = writer_there.get("/api/items?page=1", status=200).json
+    assert created["id"] in [item["id"] for item in listing["items"]]
+    assert created["id"] not in [item["id"] for item in before["items"]]
 
 
 def test_a_stopped_replica_costs_no_error_and_is_used_again(make_app, resumed, caplog):

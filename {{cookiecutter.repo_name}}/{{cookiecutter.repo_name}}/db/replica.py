@@ -218,6 +218,8 @@ def includeme(config):
         if context.is_disconnect or not state or state.startswith(("08", "57P")):
             replica.down()
             mark_error_retryable(context.sqlalchemy_exception)
+        elif state == "40001":  # cancelled by a conflict with replay: run it again
+            mark_error_retryable(context.sqlalchemy_exception)
 
     write_factory = registry["dbsession_factory"]
 
