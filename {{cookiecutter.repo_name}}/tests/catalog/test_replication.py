@@ -249,11 +249,24 @@ def test_a_replica_lagging_past_the_limit_is_skipped(make_app, resumed, caplog):
         writer.get(f"/api/items/{created['id']}", status=200)
 
     assert not replica.serves(0)  # skipped even for reads that need nothing
-    assert len(caplog.records) == 1 and "lags" in caplog.records[0].getMessage()
+    warnings = [r for r in caplog.records if r.name == REPLICA_LOG]
+    assert len(warnings) == 1 and "lags" in warnings[0].getMessage()
     resumed.replica.execute("SELECT pg_wal_replay_resume()")
     resumed.wait_until_replayed()
     time.sleep(0.35)
     assert replica.serves(0)
+
+
+def test_a_replica_url_naming_no_standby_is_skipped(make_app, pair, caplog):
+    app = make_app(
+        **{"sqlalchemy.replica_url": pair.primary.url, "cache.url": "none://"}
+    )
+    caplog.set_level(logging.WARNING, logger=REPLICA_LOG)
+    for _ in range(3):
+        client(app).get("/api/items", status=200)
+    assert app.statements["replica"] == 0
+    warnings = [r for r in caplog.records if r.name == REPLICA_LOG]
+    assert len(warnings) == 1 and "no hot standby" in warnings[0].getMessage()
 
 
 # -- the production server ---------------------------------------------------------

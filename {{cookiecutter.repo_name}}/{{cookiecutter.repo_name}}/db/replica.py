@@ -107,6 +107,9 @@ class Replica:
             if replayed is None:
                 self._skip(now, "is down")
                 return False
+            if replayed < 0:
+                self._skip(now, "is no hot standby (pg_last_wal_replay_lsn() is NULL)")
+                return False
             self.replayed = max(self.replayed, replayed)
             while self.waiting and self.waiting[0][0] <= self.replayed:
                 self.waiting.popleft()
@@ -127,13 +130,14 @@ class Replica:
             self._skip(self.clock(), "is down")
 
     def _ask(self):
+        """The replayed WAL position; -1 on a server that replays none; None: down."""
         try:
             with self.engine.connect() as connection:
                 position = connection.scalar(text("SELECT pg_last_wal_replay_lsn()"))
         except exc.DBAPIError:
             return None
-        # NULL: not a replica at all (a primary reached by mistake, or promoted).
-        return parse_lsn(position) if position else None
+        # NULL: not a standby at all (a primary named by mistake, or promoted).
+        return parse_lsn(position) if position else -1
 
     def _wait_for(self, position, now):
         if not self.waiting or position > self.waiting[-1][0]:
