@@ -36,13 +36,15 @@ from sqlalchemy.orm import Session
 
 from {{ cookiecutter.repo_name }} import main
 from {{ cookiecutter.repo_name }}.catalog.seed import seed
+from {{ cookiecutter.repo_name }}.db import readyourwrites
 from {{ cookiecutter.repo_name }}.db.engine import make_engine
-from {{ cookiecutter.repo_name }}.db.readyourwrites import COOKIE, marker, read_marker
 from {{ cookiecutter.repo_name }}.scripts import serve
 
 from ..conftest import migrate
 from ..replication import StreamingReplication
 from ..services import free_port
+
+COOKIE = readyourwrites.COOKIE
 
 PROJECT = Path(__file__).resolve().parents[2]
 SEEDED_ITEMS = 5
@@ -126,17 +128,18 @@ def new_item():
 
 
 def test_a_forged_or_expired_marker_is_ignored():
-    value = marker(0x3000060, "s3cret", seconds=5, now=1000)
+    value = readyourwrites.marker(0x3000060, "s3cret", seconds=5, now=1000)
 
     def read(cookie, secret="s3cret", now=1004):
-        return read_marker({"HTTP_COOKIE": f"{COOKIE}={cookie}"}, secret, now=now)
+        environ = {"HTTP_COOKIE": f"{COOKIE}={cookie}"}
+        return readyourwrites.read_marker(environ, secret, now=now)
 
     assert read(value) == 0x3000060
     assert read(value, now=1006) == 0  # expired
     assert read(value, secret="another") == 0  # signed by someone else
     assert read(value.replace("3000060", "fffffff0")) == 0  # forged position
     assert read("junk") == read("") == read("1.2.3") == 0
-    assert read_marker({}, "s3cret") == 0
+    assert readyourwrites.read_marker({}, "s3cret") == 0
 
 
 def test_gets_read_the_replica_and_writes_the_primary(make_app, resumed):
