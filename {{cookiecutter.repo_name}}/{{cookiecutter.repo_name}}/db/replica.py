@@ -17,7 +17,9 @@ What a request must show is a WAL position:
   page, a cached value) reads the primary until the replica has replayed the
   commit. So nothing is stored under a version with data older than that
   version, whoever asked, and the page cache never hands the writer a page
-  from before its write.
+  from before its write. (Known gap: two writes to one data set committing
+  at the same instant may leave the newer generation naming the older
+  position, until the next write.)
 
 Where the replica has replayed to (``pg_last_wal_replay_lsn()``) is one query,
 made at most every ``sqlalchemy.replica_check_ms`` (10) per process and only
