@@ -72,6 +72,10 @@ FILES_BY_ANSWER = {
         "postgresql": [
             "tests/catalog/test_postgresql.py",
             "tests/catalog/test_multinode.py",
+            "{pkg}/db/replica.py",
+            "{pkg}/db/readyourwrites.py",
+            "tests/replication.py",
+            "tests/catalog/test_replication.py",
         ],
     },
     "template_engine": ENGINE_FILES,

@@ -1,27 +1,24 @@
-"""PostgreSQL only: retries, the read replica, timeouts and PgBouncer settings.
+"""PostgreSQL only: retries, timeouts and PgBouncer settings.
 
-These tests commit, so they use databases of their own (``<test db>_primary``
-and ``<test db>_replica``), never the shared test database. The replica is
-simulated by a second database reached through a read-only role: what a GET
-shows comes from there, and nothing can be written there.
+These tests commit, so they use a database of their own (``<test db>_primary``),
+never the shared test database. The read replica runs for real (streaming
+replication) in ``test_replication.py``.
 """
 
 import pytest
 import webtest
 from pyramid.config import Configurator
-from sqlalchemy import create_engine, insert, make_url, select, text, update
+from sqlalchemy import create_engine, make_url, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from {{ cookiecutter.repo_name }} import main
-from {{ cookiecutter.repo_name }}.catalog.models import Category, Item
+from {{ cookiecutter.repo_name }}.catalog.models import Item
 from {{ cookiecutter.repo_name }}.catalog.seed import seed
 from {{ cookiecutter.repo_name }}.db.engine import make_engine
 
 from ..conftest import migrate
 
 PRIMARY_ITEMS = 12
-REPLICA_ITEMS = 3
 
 
 def as_string(url):
@@ -30,84 +27,24 @@ def as_string(url):
 
 @pytest.fixture(scope="module")
 def databases(app_settings, ini_file):
-    """A primary and a "replica" (own data, read-only role); dropped afterwards."""
+    """A database of its own, migrated and seeded; dropped afterwards."""
     url = make_url(app_settings["sqlalchemy.url"])
-    names = {"primary": f"{url.database}_primary", "replica": f"{url.database}_replica"}
-    reader = f"{url.database}_reader"
+    name = f"{url.database}_primary"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-    def drop_all(connection):
-        for name in names.values():
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'DROP ROLE IF EXISTS "{reader}"'))
-
     with admin.connect() as connection:
-        drop_all(connection)
-        for name in names.values():
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        connection.execute(text(f'CREATE ROLE "{reader}" LOGIN'))
-        connection.execute(
-            text(f'ALTER ROLE "{reader}" SET default_transaction_read_only = on')
-        )
-    urls = {role: as_string(url.set(database=name)) for role, name in names.items()}
-    for role, items in (("primary", PRIMARY_ITEMS), ("replica", REPLICA_ITEMS)):
-        settings = {**app_settings, "sqlalchemy.url": urls[role]}
-        migrate(ini_file, settings)
-        engine = make_engine(settings)
-        with Session(engine) as session, session.begin():
-            seed(session, items)
-            session.execute(
-                text(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{reader}"')
-            )
-        engine.dispose()
-    urls["replica_reader"] = as_string(make_url(urls["replica"]).set(username=reader))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    urls = {"primary": as_string(url.set(database=name))}
+    settings = {**app_settings, "sqlalchemy.url": urls["primary"]}
+    migrate(ini_file, settings)
+    engine = make_engine(settings)
+    with Session(engine) as session, session.begin():
+        seed(session, PRIMARY_ITEMS)
+    engine.dispose()
     yield urls
     with admin.connect() as connection:
-        drop_all(connection)
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-@pytest.fixture
-def replicated_app(app_settings, databases):
-    app = main(
-        {},
-        **{
-            **app_settings,
-            "sqlalchemy.url": databases["primary"],
-            "sqlalchemy.replica_url": databases["replica_reader"],
-            "cache.url": "none://",
-        },
-    )
-    yield webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
-    app.registry["dbengine"].dispose()
-    app.registry["dbengine_read"].dispose()
-
-
-def test_gets_read_the_replica_and_writes_go_to_the_primary(replicated_app, databases):
-    listing = replicated_app.get("/api/items", status=200).json
-    assert len(listing["items"]) == REPLICA_ITEMS  # the replica's data
-    created = replicated_app.post_json(
-        "/api/items",
-        {"name": "Kettle", "price_cents": 2500, "category_id": 2, "tags": ["new"]},
-        status=201,
-    ).json
-    # Read after write in the same request: the primary's row, its tags, its id.
-    assert created["id"] == PRIMARY_ITEMS + 1 and created["tags"] == ["new"]
-    # Our "replica" never receives it (like lag, forever): GETs read there.
-    replicated_app.get(f"/api/items/{created['id']}", status=404)
-    primary = create_engine(databases["primary"])
-    with primary.connect() as connection:
-        name = connection.scalar(select(Item.name).where(Item.id == created["id"]))
-    primary.dispose()
-    assert name == "Kettle"
-
-
-def test_the_replica_role_cannot_write(databases):
-    engine = create_engine(databases["replica_reader"])
-    refused = pytest.raises(DBAPIError, match="read-only transaction")
-    with refused, engine.begin() as connection:
-        connection.execute(insert(Category).values(name="nope"))
-    engine.dispose()
 
 
 def reprice_view(request):

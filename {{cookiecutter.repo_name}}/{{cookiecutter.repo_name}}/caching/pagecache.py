@@ -413,6 +413,10 @@ class PageCache:
         self.routes = declared_routes(app.registry)
         self.known_urls = {}  # (origin, path, query) -> (key, route)
         self.server_timing = app.registry.app_settings.server_timing
+        # A client that just wrote (the database layer's read-your-writes
+        # cookie) gets pages of the current generations, never of one this
+        # process reused from up to ``version_ttl`` ago.
+        self.wrote_marker = getattr(app.registry, "read_your_writes_cookie", None)
         app.registry.page_cache = self  # for tests and introspection
 
     def __call__(self, environ, start_response):
@@ -430,12 +434,16 @@ class PageCache:
             return self.app(environ, start_response)
         key, environ[ROUTE] = found
         environ[KEY] = key
-        entry = self._local_entry(key)
+        entry = None if self._wrote_recently(environ) else self._local_entry(key)
         if entry is None:
             entry = self._shared_entry(key)
         if entry is None:
             return self._render_and_store(environ, start_response, key)
         return self._answer(entry, environ, start_response)
+
+    def _wrote_recently(self, environ):
+        marker = self.wrote_marker
+        return marker is not None and f"{marker}=" in environ.get("HTTP_COOKIE", "")
 
     def _local_entry(self, key):
         """This process's copy, if its version is known to be current: no round trip."""

@@ -5,6 +5,12 @@ from pyramid.renderers import render
 
 from ..rendering import TEMPLATES
 
+# environ key: where the request's committed write is in the database's log
+# (a fixed-width hex string, so text order is log order), set by the database
+# layer after the commit when readers may lag (a replica). The data sets' new
+# generations carry it: see ``changed``.
+COMMIT_POSITION = "caching.commit_position"
+
 
 class RequestCache:
     """``request.cache``: the app's cache, reading each generation once per request.
@@ -30,9 +36,18 @@ class RequestCache:
             self.generations[dataset] = self.cache.generation(dataset)
         return self.generations[dataset]
 
-    def bump(self, dataset):
+    def bump(self, dataset, position=None):
         self.generations.pop(dataset, None)
-        self.cache.bump(dataset)
+        self.cache.bump(dataset, position)
+
+    def newest_commit_position(self):
+        """The newest commit position named by a generation this request read.
+
+        A reader that stores data or pages under these generations must read
+        a copy of the database that has at least this write (``db/replica.py``).
+        """
+        positions = [token.partition("@")[2] for token in self.generations.values()]
+        return max(positions, default="") or None
 
     def changed(self, dataset):
         """A write changed ``dataset``: retire its cached data, pages and ETags.
@@ -41,7 +56,9 @@ class RequestCache:
         this request (and tests, whose transaction never commits) see the new
         version; and, inside a transaction (pyramid_tm), again after commit,
         because another process may have cached the old rows under the first
-        new generation before the commit made the write visible.
+        new generation before the commit made the write visible. The second
+        generation names the commit's position (``COMMIT_POSITION``) when the
+        database layer gives one.
         """
         self.bump(dataset)
         manager = getattr(self.request, "tm", None)  # pyramid_tm, when included
@@ -53,7 +70,12 @@ class RequestCache:
             current = manager.get()
         except NoTransaction:
             return
-        current.addAfterCommitHook(lambda committed: committed and self.bump(dataset))
+        current.addAfterCommitHook(
+            lambda committed: (
+                committed
+                and self.bump(dataset, self.request.environ.get(COMMIT_POSITION))
+            )
+        )
 
     def get_or_create(self, dataset, key, creator):
         return self.cache.get_or_create(

@@ -75,10 +75,14 @@ class Cache:
         self._recent[key] = (generation, self.clock())
         return generation
 
-    def bump(self, dataset):
-        """Invalidate every key of ``dataset`` in every process sharing the backend."""
+    def bump(self, dataset, position=None):
+        """Invalidate every key of ``dataset`` in every process sharing the backend.
+
+        ``position``: the commit the new generation stands for (see
+        ``request.COMMIT_POSITION``), kept after an ``@`` in its token.
+        """
         key = self._generation_key(dataset)
-        generation = new_generation()
+        generation = new_generation() + (f"@{position}" if position else "")
         self.region.set(key, generation)
         self._recent[key] = (generation, self.clock())
 

@@ -13,11 +13,15 @@
   or the primary, closed when the request ends. Flushing a write there raises
   ``ReadOnlyRequest``: a GET that writes is a bug (crawlers and prefetchers
   replay GETs).
+{%- if cookiecutter.__database == "postgresql" %}
+  With a replica, each read goes there only once it has replayed the writes
+  the client made and the versions the request stands for (``replica.py``).
+{%- endif %}
 """
 
 import zope.sqlalchemy
 from sqlalchemy import event, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from .engine import DatabaseSettings, make_engine
 
@@ -46,8 +50,8 @@ def _refuse_writes(session, flush_context, instances):
     )
 
 
-def make_read_session_factory(engine):
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+def make_read_session_factory(engine, class_=Session):
+    factory = sessionmaker(bind=engine, class_=class_, expire_on_commit=False)
     event.listen(factory, "before_flush", _refuse_writes)
     return factory
 
@@ -80,12 +84,16 @@ def includeme(config):
         if session is not None:
             return session
         if request.method in SAFE_METHODS:
-            session = read_session_factory(info={"request": request})
+            factory = request.registry["dbsession_read_factory"]
+            session = factory(info={"request": request})
             request.add_finished_callback(lambda request: session.close())
             return session
         return get_tm_session(session_factory, request.tm, request=request)
 
     config.add_request_method(dbsession, reify=True)
+{%- if cookiecutter.__database == "postgresql" %}
+    config.include(".replica")
+{%- endif %}
     config.add_health_check("database", ping)
     config.add_tween(
         "{{ cookiecutter.repo_name }}.db.querystats.db_timing_tween_factory",

@@ -8,6 +8,7 @@ database is back gets a fresh connection.
 import logging
 
 from pyramid.view import exception_view_config
+from pyramid_retry import is_error_retryable
 from sqlalchemy import exc
 
 from ..caching import policies
@@ -30,7 +31,12 @@ RETRY_AFTER_SECONDS = 5
     exc.TimeoutError, renderer=ERROR_PAGE, http_cache=policies.NO_STORE
 )
 def database_unavailable(request):
-    log.warning("database unavailable: %s", str(request.exception).partition("\n")[0])
+    # pyramid_retry runs a retryable one again (a GET whose read replica is
+    # gone, db/replica.py): this answer is discarded, nothing to report.
+    if not is_error_retryable(request, request.exception):
+        log.warning(
+            "database unavailable: %s", str(request.exception).partition("\n")[0]
+        )
     request.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return error_body(
         request,
