@@ -1,14 +1,7 @@
-"""Validation of the JSON API's input: plain functions, clear messages."""
-
-from dataclasses import dataclass
+"""Request input: plain parsers with clear messages (``InvalidInput`` is a 400)."""
 
 from pyramid.httpexceptions import HTTPNotFound
 
-MAX_NAME = 200
-MAX_DESCRIPTION = 10_000
-MAX_TAGS = 10
-MAX_TAG = 50
-MAX_PRICE_CENTS = 100_000_000
 # Ids are 32-bit INTEGER columns: a larger number would be a database error.
 MAX_ID = 2**31 - 1
 
@@ -19,61 +12,6 @@ class InvalidInput(ValueError):
     def __init__(self, errors):
         super().__init__(errors)
         self.errors = errors
-
-
-@dataclass(frozen=True)
-class NewItem:
-    name: str
-    price_cents: int
-    category_id: int
-    description: str = ""
-    tags: tuple = ()
-
-
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def parse_new_item(body):
-    """Return a ``NewItem`` from a decoded JSON body, or raise ``InvalidInput``."""
-    if not isinstance(body, dict):
-        raise InvalidInput({"body": "must be a JSON object"})
-    errors = {}
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
-        errors["name"] = "required, a non-empty string"
-    elif len(name) > MAX_NAME:
-        errors["name"] = f"at most {MAX_NAME} characters"
-    price = body.get("price_cents")
-    if not _is_int(price) or not 0 <= price <= MAX_PRICE_CENTS:
-        errors["price_cents"] = f"required, an integer from 0 to {MAX_PRICE_CENTS}"
-    category_id = body.get("category_id")
-    if not _is_int(category_id) or not 1 <= category_id <= MAX_ID:
-        errors["category_id"] = f"required, an integer from 1 to {MAX_ID}"
-    description = body.get("description", "")
-    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-        errors["description"] = f"a string of at most {MAX_DESCRIPTION} characters"
-    tags = body.get("tags", [])
-    if (
-        not isinstance(tags, list)
-        or len(tags) > MAX_TAGS
-        or not all(
-            isinstance(tag, str) and 0 < len(tag.strip()) <= MAX_TAG for tag in tags
-        )
-    ):
-        errors["tags"] = (
-            f"a list of at most {MAX_TAGS} non-empty strings "
-            f"of at most {MAX_TAG} characters"
-        )
-    if errors:
-        raise InvalidInput(errors)
-    return NewItem(
-        name=name.strip(),
-        price_cents=price,
-        category_id=category_id,
-        description=description,
-        tags=tuple(dict.fromkeys(tag.strip() for tag in tags)),
-    )
 
 
 def parse_page(value):
@@ -90,12 +28,12 @@ def parse_after(value):
     if value is None:
         return None
     if not value.isdecimal() or len(value) > 10 or int(value) > MAX_ID:
-        raise InvalidInput({"after": f"an item id (an integer up to {MAX_ID})"})
+        raise InvalidInput({"after": f"a row id (an integer up to {MAX_ID})"})
     return int(value)
 
 
 def parse_id(value):
     """A route's ``{id:\\d+}`` as an int; beyond ``MAX_ID`` no such row can exist."""
     if len(value) > len(str(MAX_ID)) or int(value) > MAX_ID:
-        raise HTTPNotFound("There is no item with that id.")
+        raise HTTPNotFound("Nothing has that id.")
     return int(value)

@@ -15,7 +15,8 @@ from pyramid.view import view_config
 
 from .. import catalog
 from ..caching import policies
-from ..validation import InvalidInput, parse_id, parse_new_item
+from ..catalog.input import parse_new_item
+from ..validation import InvalidInput, parse_id
 from .listing import LISTING_PARAMETERS, item_listing
 
 MAX_BODY_BYTES = 64 * 1024
