@@ -60,7 +60,7 @@ FILES_BY_ANSWER = {
             "tests/catalog/test_db_performance.py",
             "tests/catalog/test_seed.py",
             "tests/test_query_tools.py",
-            "tests/catalog/test_pshell.py",
+            "tests/test_pshell_sqlalchemy.py",
         ],
         "none": [
             "tests/catalog/test_catalog_memory.py",
