@@ -5,14 +5,11 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import pytest
-from pyramid.config import Configurator
 from pyramid.events import NewRequest
-from pyramid.exceptions import ConfigurationError
 from pyramid.request import Request, apply_request_extensions
-from pyramid.response import Response
 
 from {{ cookiecutter.repo_name }} import catalog
-from {{ cookiecutter.repo_name }}.caching import conditional, datasets, pagecache
+from {{ cookiecutter.repo_name }}.caching import datasets, pagecache
 from {{ cookiecutter.repo_name }}.caching.store import cache_from_settings
 
 from . import test_httpcache
@@ -336,161 +333,6 @@ def test_a_cache_that_keeps_nothing_renders_every_time(app, testapp, probe):
     testapp.get("/items")
 
     assert probe.renders == 2
-
-
-# -- what is stored ---------------------------------------------------------------
-
-
-def _request(method="GET"):
-    return Request.blank("/page", method=method)
-
-
-def _page(**headers):
-    response = Response(body=b"<p>page</p>", content_type="text/html")
-    response.headers.update(headers)
-    return response
-
-
-@pytest.mark.parametrize(
-    "request_, response",
-    [
-        pytest.param(_request("POST"), _page(), id="POST"),
-        pytest.param(_request(), Response(status=203), id="non-200"),
-        pytest.param(_request(), _page(**{"Set-Cookie": "a=b"}), id="sets-cookie"),
-        pytest.param(_request(), _page(**{"Vary": "Accept"}), id="vary"),
-        pytest.param(_request(), _page(**{"Cache-Control": "private"}), id="private"),
-        pytest.param(_request(), _page(**{"Cache-Control": "no-store"}), id="no-store"),
-    ],
-)
-def test_private_or_unusual_responses_are_not_storable(request_, response):
-    assert not pagecache.storable(request_, response)
-
-
-def test_a_page_that_read_the_session_is_not_storable():
-    request = _request()
-    request.__dict__["session"] = {}  # what the reified property leaves behind
-
-    assert not pagecache.storable(request, _page())
-    assert pagecache.storable(_request(), _page())
-
-
-FINISHED = [
-    ("Content-Type", "text/html; charset=UTF-8"),
-    ("Content-Length", "4"),
-    ("ETag", 'W/"v1"'),
-    ("Cache-Control", "max-age=60"),
-    ("Expires", "Wed, 25 Nov 2026 10:00:00 GMT"),
-    ("Server-Timing", "app;dur=3.0"),
-    ("X-Frame-Options", "DENY"),
-]
-
-
-def test_an_entry_keeps_the_final_headers_but_the_per_response_ones():
-    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, b"page", 300)
-
-    assert entry.headers == (
-        ("Content-Type", "text/html; charset=UTF-8"),
-        ("Content-Length", "4"),
-        ("ETag", 'W/"v1"'),
-        ("Cache-Control", "max-age=60"),
-        ("X-Frame-Options", "DENY"),
-    )
-    assert (entry.dataset, entry.tag, entry.max_age, entry.body) == (
-        "items",
-        "v1",
-        60,
-        b"page",
-    )
-
-
-@pytest.mark.parametrize(
-    ("status", "extra"),
-    [
-        pytest.param("404 Not Found", [], id="non-200"),
-        pytest.param("200 OK", [("Set-Cookie", "a=b")], id="cookie-set-later"),
-        pytest.param("200 OK", [("Vary", "Cookie")], id="vary-added-later"),
-        pytest.param("200 OK", [("Cache-Control", "private")], id="made-private"),
-        pytest.param("200 OK", [("ETag", 'W/"other"')], id="replaced-response"),
-    ],
-)
-def test_a_finished_response_changed_after_the_view_is_not_kept(status, extra):
-    names = {name for name, _ in extra}
-    headers = [header for header in FINISHED if header[0] not in names] + extra
-
-    assert pagecache.entry_from(("items", "v1"), status, headers, b"x", 300) is None
-
-
-@pytest.mark.parametrize("in_process", [True, False])
-@pytest.mark.parametrize("body", [b"<p>page</p>", '{"a":"\u00e9"}'.encode()])
-def test_entries_round_trip(in_process, body):
-    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, body, 300)
-
-    assert pagecache.decode(pagecache.encode(entry, in_process)) == entry
-
-
-def test_binary_body_is_not_stored_in_a_byte_backend():
-    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, b"\xff", 300)
-
-    assert pagecache.encode(entry, in_process=False) is None
-
-
-@pytest.mark.parametrize("value", [None, "page", [1, 2], ["a", "b", 0, None, 5, "x"]])
-def test_anything_else_in_the_cache_is_not_an_entry(value):
-    assert pagecache.decode(value) is None
-
-
-def _declared(**parameters):
-    route = Configurator().get_routes_mapper().connect("item", "/items/{id}")
-    return pagecache.Declared("item", route, parameters)
-
-
-@pytest.mark.parametrize(
-    ("query", "key"),
-    [
-        ("", "page:https://example.com/shop|item|id=7"),
-        ("v=2", "page:https://example.com/shop|item|id=7&v=2"),
-        ("v=02", None),
-        ("v=2&v=2", None),
-        ("w=2", None),
-        ("v=%FF", None),
-        ("v=\xe9", None),
-        ("id=7", None),
-    ],
-)
-def test_key_is_origin_route_and_canonical_parameters(query, key):
-    environ = {"app.origin": "https://example.com/shop", "QUERY_STRING": query}
-    declared = _declared(v=int)
-
-    assert pagecache.page_key(environ, declared, {"id": "7"}) == key
-
-
-def test_a_declared_placeholder_must_be_canonical_too():
-    declared = _declared(id=int)
-    environ = {"app.origin": "http://example.com", "QUERY_STRING": ""}
-
-    assert pagecache.page_key(environ, declared, {"id": "007"}) is None
-    assert pagecache.page_key({"QUERY_STRING": ""}, declared, {"id": "7"}) is None
-
-
-def _config_with_page_cache():
-    config = Configurator(settings={"cache.url": "none://"})
-    config.registry.cache = cache_from_settings(config.get_settings(), "t")
-    config.add_view_deriver(conditional.conditional_view)
-    config.include(pagecache)
-    return config
-
-
-def test_page_cache_needs_the_etag_option_and_a_route():
-    config = _config_with_page_cache()
-    config.add_view(lambda request: Response(), name="x", page_cache=True)
-    with pytest.raises(ConfigurationError, match="page_cache= needs etag"):
-        config.commit()
-
-
-@pytest.mark.parametrize("option", [("page",), {"page": "int"}, "yes"])
-def test_page_cache_parameters_are_checked(option):
-    with pytest.raises(ConfigurationError, match="page_cache="):
-        pagecache.declared_parameters(option)
 
 
 # -- the per-process version (memory cache) -----------------------------------
