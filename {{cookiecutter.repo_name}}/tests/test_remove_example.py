@@ -49,7 +49,7 @@ def test_the_example_goes_and_a_home_page_stays(tmp_path):
     makefile = (root / "Makefile").read_text()
     assert f"{PACKAGE}-seed" not in makefile and "remove-example:" not in makefile
     pyproject = (root / "pyproject.toml").read_text()
-    assert "fail_under = 70" in pyproject
+    assert "fail_under = 85" in pyproject
 {%- if cookiecutter.orm == "sqlalchemy" %}
     assert "scripts.seed" not in pyproject  # its console script
 {%- endif %}

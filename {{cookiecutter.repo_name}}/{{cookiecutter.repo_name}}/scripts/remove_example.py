@@ -79,7 +79,7 @@ NAVIGATION = re.compile(r" ?<nav>.*?</nav>")  # links and script of the example
 # The example's tests also cover part of the infrastructure (caching, db);
 # without them the floor is lower until the project's own tests cover it again.
 COVERAGE_FLOOR = re.compile(r"^fail_under = \d+$", re.MULTILINE)
-FLOOR_WITHOUT_EXAMPLE = 70
+FLOOR_WITHOUT_EXAMPLE = 85  # measured: 92% (defaults), 87% (Redis + PostgreSQL)
 
 HOME_VIEW = '''"""The home page: a starting point for the project's own pages."""
 
