@@ -57,8 +57,11 @@ class Browser:
 
 @pytest.fixture
 def server(app, app_settings):
+    cache_url = os.environ.get("TEST_CACHE_URL", "memory://")
+    if cache_url.startswith("none:"):
+        cache_url = "memory://"  # public pages must be stored to be shared
     environ = {
-        "CACHE_URL": os.environ.get("TEST_CACHE_URL", "memory://"),
+        "CACHE_URL": cache_url,
         "DEMO_PASSWORD": demo_password(app.registry.settings),
         "SERVER_TIMING": "1",  # to see which responses the page cache sent
         "WEB_CONCURRENCY": "1",
