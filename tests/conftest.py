@@ -74,3 +74,16 @@ def load_hook(name):
 
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def flushed_redis_or_skip(url):
+    """``url``, its Redis database emptied; a skip without Redis (a failure
+    under ``REQUIRE_SERVICES=1``)."""
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as error:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"Redis needed: {error}")
+        pytest.skip(f"Redis not reachable: {error}")
+    return url

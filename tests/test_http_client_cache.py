@@ -36,7 +36,7 @@ import pytest
 # never skipped: a hishel that moved it fails here, in CI too.
 from hishel._core import _spec as hishel_spec
 
-from .conftest import REQUIRE_SERVICES, bake
+from .conftest import bake, flushed_redis_or_skip
 from .server import free_port, install, server_command, stop, wait_for
 
 pytestmark = pytest.mark.run
@@ -51,16 +51,8 @@ COMBINATIONS = {
 
 
 def redis_url_or_skip():
-    redis = pytest.importorskip("redis")
     # Its own database number: other suites flush theirs while this one runs.
-    url = REDIS_URL.rsplit("/", 1)[0] + "/13"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
-    except redis.RedisError as error:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"Redis needed: {error}")
-        pytest.skip(f"Redis not reachable: {error}")
-    return url
+    return flushed_redis_or_skip(REDIS_URL.rsplit("/", 1)[0] + "/13")
 
 
 @pytest.fixture(params=sorted(COMBINATIONS))

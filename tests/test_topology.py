@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from .combinations import COVERING, slug
-from .conftest import REQUIRE_SERVICES, bake
+from .conftest import bake, flushed_redis_or_skip
 from .nothing_lost import (
     assert_every_write_answered_and_kept,
     assert_no_acknowledged_write_lost,
@@ -54,17 +54,6 @@ TWO_MACHINE_COMBINATIONS = {
 }
 
 
-def redis_cache_or_skip():
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(CACHE_URL, socket_connect_timeout=2).flushdb()
-    except redis.RedisError as error:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"Redis needed: {error}")
-        pytest.skip(f"Redis not reachable: {error}")
-    return CACHE_URL
-
-
 @pytest.fixture(params=sorted(TWO_MACHINE_COMBINATIONS))
 def topology(request, tmp_path_factory):
     """Two installed hosts serving one database and cache, nginx in front."""
@@ -82,7 +71,7 @@ def topology(request, tmp_path_factory):
     }
     env.pop("VIRTUAL_ENV", None)
     if answers["cache_backend"] == "redis":
-        env["CACHE_URL"] = redis_cache_or_skip()
+        env["CACHE_URL"] = flushed_redis_or_skip(CACHE_URL)
     project = bake(tmp_path_factory.mktemp("baked"), repo_name=name, **answers)
     hosts = [
         AppHost(project, tmp_path_factory.mktemp(f"host_{number}"), address, env)

@@ -18,6 +18,20 @@ def count(dbsession, model):
     return dbsession.scalar(select(func.count()).select_from(model))
 
 
+def seed_ini(tmp_path, url):
+    """A bare settings file for the seed command: no secret, no cache."""
+    ini = tmp_path / "seed.ini"
+    ini.write_text(
+        "[app:main]\n"
+        "use = call:{{ cookiecutter.repo_name }}:main\n"
+        "app.environment = testing\n"
+        "cache.url = none://\n"
+        f"sqlalchemy.url = {url}\n",
+        encoding="utf-8",
+    )
+    return ini
+
+
 def test_seed_is_idempotent_and_tops_up(dbsession):
     assert seed(dbsession, SEEDED_ITEMS) == 0
     assert seed(dbsession, SEEDED_ITEMS + 30) == 30
@@ -27,15 +41,7 @@ def test_seed_is_idempotent_and_tops_up(dbsession):
 
 
 def test_seed_command_line(app_settings, tmp_path, capsys, dbengine):
-    ini = tmp_path / "seed.ini"
-    ini.write_text(
-        "[app:main]\n"
-        "use = call:{{ cookiecutter.repo_name }}:main\n"
-        "app.environment = testing\n"
-        "cache.url = none://\n"
-        f"sqlalchemy.url = {app_settings['sqlalchemy.url']}\n",
-        encoding="utf-8",
-    )
+    ini = seed_ini(tmp_path, app_settings["sqlalchemy.url"])
     assert seed_script.main([str(ini), "--items", str(SEEDED_ITEMS)]) == 0
     output = capsys.readouterr().out
     assert "added 0 items" in output
@@ -73,15 +79,7 @@ def test_seed_makes_the_demo_user_a_random_password_unless_given(
     """Production sets none (DEMO_PASSWORD): each seeded database gets its own."""
     url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
     migrate(ini_file, {**app_settings, "sqlalchemy.url": url})
-    ini = tmp_path / "seed.ini"
-    ini.write_text(
-        "[app:main]\n"
-        "use = call:{{ cookiecutter.repo_name }}:main\n"
-        "app.environment = testing\n"
-        "cache.url = none://\n"
-        f"sqlalchemy.url = {url}\n",
-        encoding="utf-8",
-    )
+    ini = seed_ini(tmp_path, url)
     assert seed_script.main([str(ini), "--items", "0"]) == 0
     printed = re.search(r"as demo / (\S+)", capsys.readouterr().out).group(1)
     engine = create_engine(url)
