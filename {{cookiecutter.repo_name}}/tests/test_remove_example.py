@@ -28,7 +28,11 @@ def copy_of_the_project(tmp_path):
 
 def test_the_example_goes_and_a_home_page_stays(tmp_path):
     root = copy_of_the_project(tmp_path)
+    compiled = root / remove_example.COMPILED_TEMPLATES
+    compiled.mkdir(parents=True)
+    (compiled / "layout.py").write_text("# the old layout, compiled\n")
     removed = remove_example.remove_example(root)
+    assert not compiled.exists()  # an engine could keep using it
     assert f"{PACKAGE}/catalog" in removed and "tests/catalog" in removed
     assert not (root / PACKAGE / "catalog").exists()
     assert (root / PACKAGE / "views" / "home.py").exists()

@@ -74,6 +74,7 @@ DEMO_SETTING = re.compile(r"^(# The demo user.*\n)?accounts\.demo_password =.*\n
 INI_FILES = ("development.ini", "testing.ini", "production.ini")
 
 LAYOUT = f"{PACKAGE}/templates/layout.{EXTENSION}"
+COMPILED_TEMPLATES = "var/templates-cache"  # templates.cache_directory (.ini files)
 NAVIGATION = re.compile(r" ?<nav>.*?</nav>")  # links and script of the example
 
 # The example's tests also cover part of the infrastructure (caching, db);
@@ -134,9 +135,11 @@ def remove_example(root):
     welcome = root / PACKAGE / "templates" / f"welcome.{EXTENSION}"
     home = root / PACKAGE / "templates" / f"home.{EXTENSION}"
     welcome.rename(home)
-    # Newer than any compiled copy of the old home page (templates.cache_directory),
-    # which an engine would otherwise keep using: it compares modification times.
-    home.touch()
+    # Compiled copies of the old layout and home page (templates.cache_directory)
+    # go too: an engine reuses a copy unless its source's modification time, in
+    # whole seconds, is later, and a copy made in the same second as this edit
+    # (a server stopped just before) is not older.
+    shutil.rmtree(root / COMPILED_TEMPLATES, ignore_errors=True)
     (root / PACKAGE / "views" / "home.py").write_text(HOME_VIEW, encoding="utf-8")
     return removed
 
