@@ -1,6 +1,7 @@
 """What a benchmark run is parameterised by: paths, services, the template
 combinations it bakes, the project's tool modules and the two run modes."""
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,10 @@ PG_PORT = 5432
 PG = f"postgresql+psycopg://{PG_USER}@{HOST}:{PG_PORT}/"
 REDIS = f"redis://{HOST}:6379"
 SECRET_KEY = "benchmark-only-secret-key-0123456789abcdef"
+# Two runs at once (separate checkouts) need their own database and Redis
+# databases: BENCH_DB_SUFFIX=_x and BENCH_REDIS_DBS=7,8 (full, smoke).
+DB_SUFFIX = os.environ.get("BENCH_DB_SUFFIX", "")
+FULL_REDIS_DB, SMOKE_REDIS_DB = os.environ.get("BENCH_REDIS_DBS", "5,6").split(",")
 
 ITEMS_PER_PAGE = 50  # the projects' and the baseline's page size
 DEEP_PAGE_FROM_END = 10  # the deep-page row reads this many pages before the last
@@ -85,8 +90,8 @@ FULL = Mode(
     io_connections=200,
     items=10_000,
     cold_pages=10,
-    database="bench",
-    redis_url=f"{REDIS}/5",
+    database="bench" + DB_SUFFIX,
+    redis_url=f"{REDIS}/{FULL_REDIS_DB}",
     results=BENCHMARKS / "results",
 )
 SMOKE = Mode(
@@ -97,7 +102,7 @@ SMOKE = Mode(
     io_connections=50,
     items=1_000,
     cold_pages=2,
-    database="bench_smoke",
-    redis_url=f"{REDIS}/6",
+    database="bench_smoke" + DB_SUFFIX,
+    redis_url=f"{REDIS}/{SMOKE_REDIS_DB}",
     results=BUILD / "smoke-results",
 )
