@@ -250,10 +250,14 @@ def test_settings_are_typed_and_pgbouncer_turns_off_prepared_statements():
     )
     assert settings.pool["pool_pre_ping"] is False
     assert settings.replica_url is None
-    assert postgresql_connect_args(settings)["options"] == (
-        "-c statement_timeout=5000 -c lock_timeout=2000"
-    )
+    assert postgresql_connect_args(settings) == {
+        "connect_timeout": 5,
+        "options": "-c statement_timeout=5000 -c lock_timeout=2000",
+    }
     behind_pgbouncer = DatabaseSettings.from_settings(
         {"sqlalchemy.url": "sqlite://", "sqlalchemy.pgbouncer": "true"}
     )
-    assert postgresql_connect_args(behind_pgbouncer) == {"prepare_threshold": None}
+    assert postgresql_connect_args(behind_pgbouncer) == {
+        "connect_timeout": 5,
+        "prepare_threshold": None,
+    }

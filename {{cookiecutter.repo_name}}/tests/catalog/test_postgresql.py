@@ -5,6 +5,9 @@ never the shared test database. The read replica runs for real (streaming
 replication) in ``test_replication.py``.
 """
 
+import socket
+import time
+
 import pytest
 import webtest
 from pyramid.config import Configurator
@@ -104,6 +107,25 @@ def test_timeouts_are_set_per_connection(app_settings):
         assert connection.exec_driver_sql("SHOW lock_timeout").scalar() == "100ms"
         with pytest.raises(DBAPIError, match="statement timeout"):
             connection.exec_driver_sql("SELECT pg_sleep(2)")
+    engine.dispose()
+
+
+def test_a_host_that_never_answers_fails_after_the_connect_timeout(app_settings):
+    # A listening socket nobody accepts from: the TCP handshake completes (the
+    # kernel's backlog) but the server's startup reply never comes, like a
+    # hung host. Without connect_timeout libpq would wait for ever.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        url = make_url(app_settings["sqlalchemy.url"]).set(host="127.0.0.1", port=port)
+        settings = {**app_settings, "sqlalchemy.connect_timeout_seconds": "1"}
+        engine = make_engine(settings, url=as_string(url))
+        started = time.monotonic()
+        with pytest.raises(DBAPIError, match="timeout"):
+            engine.connect()
+        # Generous: the point is "fails", not "fails in exactly 1 s".
+        assert time.monotonic() - started < 30
     engine.dispose()
 
 

@@ -40,6 +40,7 @@ class DatabaseSettings:
     pool: dict
     statement_timeout_ms: int
     lock_timeout_ms: int
+    connect_timeout_seconds: int
     pgbouncer: bool
     slow_query_ms: float
     slow_query_plan: bool
@@ -54,6 +55,9 @@ class DatabaseSettings:
                 settings.get("sqlalchemy.statement_timeout_ms", 5000)
             ),
             lock_timeout_ms=int(settings.get("sqlalchemy.lock_timeout_ms", 2000)),
+            connect_timeout_seconds=int(
+                settings.get("sqlalchemy.connect_timeout_seconds", 5)
+            ),
             pgbouncer=asbool(settings.get("sqlalchemy.pgbouncer", False)),
             slow_query_ms=float(settings.get("sqlalchemy.slow_query_ms", 250)),
             slow_query_plan=asbool(settings.get("sqlalchemy.slow_query_plan", False)),
@@ -62,6 +66,9 @@ class DatabaseSettings:
 
 def postgresql_connect_args(db_settings):
     """psycopg 3 connection arguments: timeouts, and PgBouncer compatibility."""
+    # A host that hangs (a dead replica behind a firewall, a full backlog)
+    # fails after these seconds instead of holding the worker indefinitely.
+    connect = {"connect_timeout": db_settings.connect_timeout_seconds}
     if db_settings.pgbouncer:
         # Transaction pooling hands each transaction to any server connection:
         # a prepared statement made on one is missing on the next, so psycopg
@@ -69,14 +76,15 @@ def postgresql_connect_args(db_settings):
         # parameter; set the timeouts on the role instead:
         #   ALTER ROLE app SET statement_timeout = '5s';
         #   ALTER ROLE app SET lock_timeout = '2s';
-        return {"prepare_threshold": None}
+        return {**connect, "prepare_threshold": None}
     # A runaway query is cancelled by the server instead of holding a worker;
     # a write stuck behind a lock fails fast instead of piling up requests.
     return {
+        **connect,
         "options": (
             f"-c statement_timeout={db_settings.statement_timeout_ms}"
             f" -c lock_timeout={db_settings.lock_timeout_ms}"
-        )
+        ),
     }
 
 
