@@ -13,7 +13,9 @@ from {{ cookiecutter.repo_name }}.scripts import remove_example
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.repo_name }}"
 USES_THE_EXAMPLE = re.compile(
-    r"^\s*(from|import) \S*catalog|include\(\"\.catalog", re.MULTILINE
+    r"^\s*(from|import) \S*(catalog|accounts)|include\(\"\.(catalog|accounts)"
+    r"|accounts\.demo_password",
+    re.MULTILINE,
 )
 
 

@@ -44,6 +44,7 @@ EXAMPLE_PATHS = [
 # file -> lines (whole, without the newline) that include the example
 EXAMPLE_LINES = {
     "pyproject.toml": [f'{PACKAGE}-seed = "{PACKAGE}.scripts.seed:main"'],
+    f"{PACKAGE}/settings.py": ['    "DEMO_PASSWORD": "accounts.demo_password",'],
     f"{PACKAGE}/__init__.py": [
         '    config.include(".catalog")  # the example',
         '    config.include(".accounts")  # the example\'s signed-in area',
@@ -69,7 +70,7 @@ EXAMPLE_LINES = {
     ],
 }
 
-# The demo user's password (a random value per project) in the .ini files.
+# The demo user's password setting in the .ini files.
 DEMO_SETTING = re.compile(r"^(# The demo user.*\n)?accounts\.demo_password =.*\n", re.M)
 INI_FILES = ("development.ini", "testing.ini", "production.ini")
 
