@@ -1,12 +1,16 @@
 """pyramid-fast benchmark: generated projects side by side with a naive
 baseline and the server's ceiling, in one run on one machine.
 
-The command line (``python3 -m benchmarks.bench [--smoke] [--combos ...]`` from
-the repository root): set everything up, measure every target one after the
-other, write the results, and exit 1 when any row failed.
+The command line (``python3 -m benchmarks.bench [--smoke] [--combos ...]
+[--before REV]`` from the repository root): set everything up, measure every
+target one after the other, write the results, and exit 1 when any row failed.
+``--before REV`` also bakes each combination from the template at commit REV
+(targets ``<combo>@<commit>``), measured just before today's: a before/after
+of every row from one run on one machine.
 """
 
 import argparse
+import subprocess
 import sys
 import time
 
@@ -24,6 +28,8 @@ from .config import (
     FULL,
     REFERENCE_COMBO,
     SMOKE,
+    TEMPLATE,
+    revision,
     uses_gevent,
     uses_postgresql,
 )
@@ -54,7 +60,25 @@ def parse_args(argv):
         choices=list(COMBOS),
         help="template combinations to bake",
     )
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also bench each combination baked from this git revision",
+    )
     return parser.parse_args(argv)
+
+
+def targets(combos, before):
+    """The combinations to bake, each preceded by its ``--before`` twin."""
+    if not before:
+        return list(combos)
+    commit = subprocess.run(
+        ["git", "-C", TEMPLATE, "rev-parse", "--short", before],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return [name for combo in combos for name in (f"{combo}@{commit}", combo)]
 
 
 def main(argv=None):
@@ -68,7 +92,7 @@ def main(argv=None):
     base_python = baseline_venv()
     ensure_database(mode.database)
     projects = {}
-    for combo in args.combos:
+    for combo in targets(args.combos, args.before):
         project = bake(tools_python, combo)
         env = project_env(mode, combo, project)
         setup_project(mode, combo, project, env)
@@ -81,10 +105,12 @@ def main(argv=None):
     pages = None
     for combo, (project, env) in projects.items():
         captured = bench_project(mode, combo, project, env, rows)
-        if pages is None or combo == REFERENCE_COMBO:
+        if not revision(combo) and (pages is None or combo == REFERENCE_COMBO):
             pages = captured
-    threads_combo = next((c for c in projects if not uses_gevent(c)), None)
-    gevent_combo = next((c for c in projects if uses_gevent(c)), None)
+    # The ceiling, I/O rows and profile are measured on today's code only.
+    today = [combo for combo in projects if not revision(combo)]
+    threads_combo = next((c for c in today if not uses_gevent(c)), None)
+    gevent_combo = next((c for c in today if uses_gevent(c)), None)
     # The ceiling, the threads I/O row and the profile use one threads project.
     reference = REFERENCE_COMBO if REFERENCE_COMBO in projects else threads_combo
     if reference:

@@ -12,7 +12,6 @@ from .config import (
     APP_INI,
     BASELINE,
     BUILD,
-    COMBOS,
     HOST,
     PG,
     PG_USER,
@@ -20,6 +19,8 @@ from .config import (
     SECRET_KEY,
     SEED_MODULE,
     TEMPLATE,
+    answers,
+    revision,
     uses_postgresql,
     uses_redis,
 )
@@ -115,9 +116,25 @@ def flush_redis(url):
 # --------------------------------------------------------------- projects
 
 
+def template_at(commit):
+    """The template as it was at ``commit`` (a ``git archive`` of this checkout)."""
+    path = BUILD / "templates" / commit
+    if not path.exists():
+        path.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", TEMPLATE, "archive", "--format=tar", commit],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", path], input=archive, check=True)
+    return path
+
+
 def bake(tools_python, combo):
-    out = BUILD / "bakes" / combo
-    answers = [f"{key}={value}" for key, value in COMBOS[combo].items()]
+    commit = revision(combo)
+    template = template_at(commit) if commit else TEMPLATE
+    out = BUILD / "bakes" / combo.replace("@", "-at-")
+    given = [f"{key}={value}" for key, value in answers(combo).items()]
     cookiecutter = tools_python.parent / "cookiecutter"
     # --overwrite-if-exists keeps the project's .venv between runs.
     run(
@@ -125,13 +142,19 @@ def bake(tools_python, combo):
             cookiecutter,
             "--no-input",
             "--overwrite-if-exists",
-            TEMPLATE,
+            template,
             "-o",
             out,
-            *answers,
+            *given,
         ]
     )
     return out / REPO_NAME
+
+
+def database(mode, combo):
+    """The PostgreSQL database of ``combo``: an earlier revision gets its own."""
+    commit = revision(combo)
+    return f"{mode.database}_{commit}" if commit else mode.database
 
 
 def project_env(mode, combo, path):
@@ -145,9 +168,10 @@ def project_env(mode, combo, path):
     )
     env.pop("VIRTUAL_ENV", None)
     if uses_postgresql(combo):
-        env["DATABASE_URL"] = PG + mode.database
+        env["DATABASE_URL"] = PG + database(mode, combo)
     else:
-        env["DATABASE_URL"] = f"sqlite:///{BUILD / f'{mode.name}-{combo}.sqlite'}"
+        sqlite = BUILD / f"{mode.name}-{combo.replace('@', '-at-')}.sqlite"
+        env["DATABASE_URL"] = f"sqlite:///{sqlite}"
     if uses_redis(combo):
         env["CACHE_URL"] = mode.redis_url
     return env
@@ -157,6 +181,8 @@ def setup_project(mode, combo, project, env):
     # Install with the project's Makefile; migrate and seed directly (the same
     # commands as its migrate-% target) so --items can be passed.
     run(["make", "-C", project, ".venv/.installed-base"], env=env)
+    if uses_postgresql(combo):
+        ensure_database(database(mode, combo))
     migrate_and_seed(mode, project, env)
 
 

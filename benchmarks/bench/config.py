@@ -51,16 +51,26 @@ COMBOS = {
 REFERENCE_COMBO = "redis-pg-threads"
 
 
+def revision(combo):
+    """``default@4f2a1c0`` (``--before``: baked from that commit) -> ``4f2a1c0``."""
+    return combo.partition("@")[2] or None
+
+
+def answers(combo):
+    """The template answers of ``combo``, whichever revision it is baked from."""
+    return COMBOS[combo.partition("@")[0]]
+
+
 def uses_redis(combo):
-    return COMBOS[combo].get("cache_backend") == "redis"
+    return answers(combo).get("cache_backend") == "redis"
 
 
 def uses_postgresql(combo):
-    return "database" in COMBOS[combo]
+    return "database" in answers(combo)
 
 
 def uses_gevent(combo):
-    return COMBOS[combo].get("concurrency") == "gevent"
+    return answers(combo).get("concurrency") == "gevent"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import platform
 from dataclasses import asdict
 from pathlib import Path
 
-from .config import BENCHMARKS, ITEMS_PER_PAGE, REFERENCE_COMBO
+from .config import BENCHMARKS, ITEMS_PER_PAGE, REFERENCE_COMBO, revision
 from .shell import run
 from .workloads import (
     BASELINE_TARGET,
@@ -56,8 +56,18 @@ def references(row, by_key):
     return base, next((ceiling for ceiling in ceilings if ceiling), None)
 
 
+def before(row, by_key, commits):
+    """The same workload on the same combination baked from an earlier commit."""
+    for commit in commits:
+        found = by_key.get((f"{row.target}@{commit}", row.workload))
+        if found:
+            return found
+    return None
+
+
 def report(rows, mode, started, elapsed, profile_text):
     by_key = {(row.target, row.workload): row for row in rows}
+    commits = sorted({revision(row.target) for row in rows} - {None})
     lines = [
         f"# pyramid-fast benchmark ({mode.name})",
         "",
@@ -70,9 +80,15 @@ def report(rows, mode, started, elapsed, profile_text):
         "its bytes (warm rows), the same queries returning its bytes (cold row).",
         "",
         "| target | workload | req/s | p50 ms | p99 ms | errors | queries/req "
-        "| vs baseline | vs ceiling | note |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| vs baseline | vs ceiling | vs before | note |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
+    if commits:
+        lines.insert(
+            -3,
+            f"vs before: the same row on the same combination baked from commit "
+            f"{', '.join(commits)} (targets `<combo>@<commit>`), measured in this run.",
+        )
     for row in rows:
         base, ceiling = references(row, by_key)
         vs_base = (
@@ -83,11 +99,14 @@ def report(rows, mode, started, elapsed, profile_text):
             if ceiling and not row.target.startswith("ceiling")
             else ""
         )
+        earlier = before(row, by_key, commits)
+        vs_before = ratio(row.rps, earlier.rps) if earlier else ""
         rps = f"{row.rps:,.0f}" if row.rps else "n/a"
         lines.append(
             f"| {row.target} | {row.workload} | {rps} | "
             f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {row.queries} | "
-            f"{vs_base} | {vs_ceiling} | {'FAILED ' if row.failed else ''}{row.note} |"
+            f"{vs_base} | {vs_ceiling} | {vs_before} | "
+            f"{'FAILED ' if row.failed else ''}{row.note} |"
         )
     lines += [
         "",
