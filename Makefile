@@ -52,8 +52,10 @@ demo: $(VENV)/.installed
 
 # Standard library harness: builds its own venvs under benchmarks/build/.
 BENCH_COMBOS ?= default redis-pg-threads redis-pg-gevent
+# BENCH_BEFORE=<commit>: each combination also baked from that commit, same run.
 bench:
-	$(PYTHON) -m benchmarks.bench --combos $(BENCH_COMBOS)
+	$(PYTHON) -m benchmarks.bench --combos $(BENCH_COMBOS) \
+		$(if $(BENCH_BEFORE),--before $(BENCH_BEFORE))
 
 bench-smoke:
 	$(PYTHON) -m benchmarks.bench --smoke --combos $(or $(SMOKE_COMBOS),default)
