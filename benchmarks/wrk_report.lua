@@ -1,13 +1,25 @@
 -- wrk script: counts every response status across threads and prints one JSON
--- line (prefixed "BENCH_JSON ") that the harness parses.
+-- line (prefixed "BENCH_JSON ") that the harness parses. Paths given after
+-- "--" are requested in turn (each thread from its own offset); without
+-- them every request is wrk's own (static, cheapest) for the URL's path.
 local threads = {}
+local counter = 0
 
 function setup(thread)
+  counter = counter + 1
+  thread:set("offset", counter)
   table.insert(threads, thread)
 end
 
 function init(args)
   statuses = {}
+  if #args > 0 then
+    local paths, next_path = args, offset
+    function request()
+      next_path = next_path % #paths + 1
+      return wrk.format(nil, paths[next_path])
+    end
+  end
 end
 
 function response(status, headers, body)

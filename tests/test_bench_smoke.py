@@ -6,6 +6,7 @@ the I/O route); it checks the harness, not the figures. Deselect with
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -45,8 +46,14 @@ def test_bench_smoke_runs_every_target():
         ("ceiling bare", "bare WSGI"),
         ("default", "I/O 50 ms"),
         ("baseline", "I/O 50 ms"),
+        ("default", "20 pages read-only"),
+        ("default", "20 pages + 1 writes/s"),
     ]:
         assert key in measured
+    mixed = next(row for row in rows if row["workload"] == "20 pages + 1 writes/s")
+    # e.g. "0.93x of read-only; 2 writes, 0 failed": the writer wrote, and all
+    # of its writes were created (any other answer fails the row).
+    assert re.search(r"x of read-only; [1-9]\d* writes, 0 failed", mixed["note"])
     assert not [row for row in rows if row["failed"]]
     assert (RESULTS / "results.png").stat().st_size > 0
     assert "| default | /items warm |" in (RESULTS / "results.md").read_text()

@@ -203,8 +203,22 @@ def setup_baseline_database(mode, project, env):
     migrate_and_seed(mode, project, dict(env, DATABASE_URL=PG + mode.database))
 
 
+# The mixed read/write rows create items; the next run starts from the seeded
+# ones only (the seed tops up, it never deletes).
+DROP_BENCH_WRITES = """
+import os, sys
+from sqlalchemy import create_engine, text
+seeded = {"n": int(sys.argv[1])}
+with create_engine(os.environ["DATABASE_URL"]).begin() as db:
+    db.execute(text("DELETE FROM item_tags WHERE item_id > :n"), seeded)
+    db.execute(text("DELETE FROM items WHERE id > :n"), seeded)
+"""
+
+
 def migrate_and_seed(mode, project, env):
     venv_bin = project / ".venv/bin"
     run([venv_bin / "alembic", "-c", APP_INI, "upgrade", "head"], cwd=project, env=env)
-    seed = [venv_bin / "python", "-m", f"{REPO_NAME}.{SEED_MODULE}", APP_INI]
+    python = venv_bin / "python"
+    run([python, "-c", DROP_BENCH_WRITES, mode.items], cwd=project, env=env)
+    seed = [python, "-m", f"{REPO_NAME}.{SEED_MODULE}", APP_INI]
     run([*seed, "--items", mode.items], cwd=project, env=env)

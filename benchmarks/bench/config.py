@@ -85,6 +85,7 @@ class Mode:
     database: str  # PostgreSQL database (created when missing)
     redis_url: str  # Redis database, flushed before each Redis project
     results: Path
+    write_rates: tuple  # items created per second in the mixed read/write rows
     workers: int = 2  # worker processes of every server
 
     @property
@@ -103,6 +104,7 @@ FULL = Mode(
     database="bench" + DB_SUFFIX,
     redis_url=f"{REDIS}/{FULL_REDIS_DB}",
     results=BENCHMARKS / "results",
+    write_rates=(1, 10),
 )
 SMOKE = Mode(
     name="smoke",
@@ -115,4 +117,5 @@ SMOKE = Mode(
     database="bench_smoke" + DB_SUFFIX,
     redis_url=f"{REDIS}/{SMOKE_REDIS_DB}",
     results=BUILD / "smoke-results",
+    write_rates=(1,),
 )

@@ -53,7 +53,8 @@ def load(port, path, seconds, connections, headers=None, script=None, script_arg
     """
     url = f"http://{HOST}:{port}{path}"
     if not shutil.which("wrk"):
-        return python_load(port, path, seconds, connections, headers or {})
+        paths = list(script_args) or [path]  # wrk_report.lua's arguments
+        return python_load(port, paths, seconds, connections, headers or {})
     cmd = [
         "wrk",
         "-t",
@@ -79,8 +80,9 @@ def load(port, path, seconds, connections, headers=None, script=None, script_arg
     return json.loads(line.removeprefix(BENCH_JSON))
 
 
-def python_load(port, path, seconds, connections, headers):
-    """Fallback load generator: keep-alive connections on threads (slower)."""
+def python_load(port, paths, seconds, connections, headers):
+    """Fallback load generator: keep-alive connections on threads (slower),
+    each requesting ``paths`` in turn."""
     latencies, statuses = [], {}
     errors = {"connect": 0, "read": 0, "write": 0, "timeout": 0}  # wrk's keys
     lock = threading.Lock()
@@ -89,12 +91,13 @@ def python_load(port, path, seconds, connections, headers):
     def connect():
         return http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
 
-    def worker():
+    def worker(offset):
         conn = connect()
         while time.monotonic() < deadline:
+            offset += 1
             start = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request("GET", paths[offset % len(paths)], headers=headers)
                 response = conn.getresponse()
                 response.read()
             except OSError:
@@ -109,7 +112,9 @@ def python_load(port, path, seconds, connections, headers):
                 statuses[key] = statuses.get(key, 0) + 1
 
     started = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    threads = [
+        threading.Thread(target=worker, args=(number,)) for number in range(connections)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -142,11 +147,16 @@ def measure(
     connections=None,
     headers=None,
     expected=(200,),
+    rotate=(),
     rows,
 ):
-    """Load ``path`` for ``mode.duration``; append the row to ``rows`` and return it."""
+    """Load ``path`` for ``mode.duration``; append the row to ``rows`` and return it.
+
+    ``rotate``: paths requested in turn instead (``path`` is the first, whose
+    queries the row reports).
+    """
     connections = connections or mode.connections
-    summary = load(port, path, mode.duration, connections, headers)
+    summary = load(port, path, mode.duration, connections, headers, script_args=rotate)
     statuses = {int(k): v for k, v in summary["statuses"].items()}
     errors = sum(summary["errors"].values()) + sum(
         count for status, count in statuses.items() if status not in expected

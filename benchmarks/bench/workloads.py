@@ -1,6 +1,6 @@
 """What is measured on each target: the cold first pass, the warm pages, the
-conditional GET, the ceiling apps, the I/O-bound view, and the in-process
-profile. Every function appends its rows to ``rows``."""
+conditional GET, reads while writes land, the ceiling apps, the I/O-bound
+view, and the in-process profile. Every function appends its rows to ``rows``."""
 
 import json
 import os
@@ -20,6 +20,7 @@ from .servers import (
     start_project,
 )
 from .shell import log
+from .writer import Writer
 
 WARM_REQUESTS_PER_WORKER = 4  # smoke mode: requests that warm each worker
 ITEMS = "/items?page=1"
@@ -29,6 +30,8 @@ ITEMS_COLD = "/items cold"
 # queries and renders the page. Compared with the same-work ceiling.
 COLD_ENV = {"PAGE_CACHE": "0", "CACHE_URL": "none://"}
 REVALIDATE = "304 revalidate"
+READ_PAGES = 20  # list pages the mixed rows read in turn (/items?page=1..20)
+READ_ONLY = f"{READ_PAGES} pages read-only"
 UPSTREAM_DELAY_MS = 50  # the local upstream's answer time for the I/O rows
 IO = f"I/O {UPSTREAM_DELAY_MS} ms"
 IO_WORKLOADS = {  # path in apps/io_app.py: (workload, note)
@@ -129,6 +132,51 @@ def page_workloads(target, port, mode, rows, conditional=True):
     )
 
 
+def mixed_label(rate):
+    return f"{READ_PAGES} pages + {rate:g} writes/s"
+
+
+def mixed_workloads(target, port, mode, rows):
+    """Reads over 20 list pages, alone and while items are created at each of
+    ``mode.write_rates``: the share of the read rate the writes leave.
+
+    The read-only row is measured before and after the write rows; each write
+    row is compared with their mean, in its note.
+    """
+    paths = [f"/items?page={page}" for page in range(1, READ_PAGES + 1)]
+    for path in paths:  # every page stored before the first row
+        fetch(port, path)
+    listing = json.loads(fetch(port, "/api/items")[2])
+    category_id = listing["items"][0]["category"]["id"]
+    read_only = [
+        measure(target, READ_ONLY, port, paths[0], mode, rotate=paths, rows=rows)
+    ]
+    mixed = []
+    for rate in mode.write_rates:
+        with Writer(port, rate, category_id) as writes:
+            row = measure(
+                target, mixed_label(rate), port, paths[0], mode, rotate=paths, rows=rows
+            )
+        row.note = f"{writes.made} writes, {writes.failed} failed"
+        if writes.behind:
+            row.note += f", {writes.behind} over 1 s late"
+        if writes.error or writes.failed or not writes.made:
+            row.failed = True
+            row.note += f"; writer: {writes.error or 'writes failed'}"
+        mixed.append(row)
+    read_only.append(
+        measure(target, READ_ONLY, port, paths[0], mode, rotate=paths, rows=[])
+    )
+    reference = statistics.fmean(row.rps for row in read_only)
+    read_only[0].note = (
+        f"{read_only[0].rps:,.0f} before and {read_only[1].rps:,.0f} req/s "
+        "after the write rows; their mean is the reference"
+    )
+    for row in mixed:
+        row.note = f"{row.rps / reference:.2f}x of read-only; {row.note}"
+    log(f"{target:>22} mixed: " + ", ".join(row.note for row in mixed))
+
+
 # ------------------------------------------------------------------ targets
 
 
@@ -150,6 +198,7 @@ def bench_project(mode, combo, project, env, rows):
         page_workloads(combo, server.port, mode, rows)
         pages = {path: fetch(server.port, path)[2].decode() for path in ("/", ITEMS)}
         warm_port = server.port
+        mixed_workloads(combo, server.port, mode, rows)  # writes: after the capture
     cold_env = dict(env, **COLD_ENV)
     name = f"{combo}-cold"
     with start_project(name, combo, project, cold_env, mode.redis_url) as server:
