@@ -23,8 +23,13 @@ class LockedLRU:
         return self._data.currsize
 
     def get(self, key, default=None):
+        # One lookup (cachetools' get() asks ``in`` first, then looks up):
+        # this is on every page-cache hit.
         with self._lock:
-            return self._data.get(key, default)
+            try:
+                return self._data[key]
+            except KeyError:
+                return default
 
     def __setitem__(self, key, value):
         with self._lock:

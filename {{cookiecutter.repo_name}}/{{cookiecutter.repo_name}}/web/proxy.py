@@ -85,9 +85,14 @@ class TrustedProxy:
         return ip is not None and any(ip in network for network in self.networks)
 
     def __call__(self, environ, start_response):
-        forwarded_for = environ.pop("HTTP_X_FORWARDED_FOR", None)
-        if forwarded_for is not None:
-            environ["proxy.forwarded_for"] = forwarded_for
+        if "HTTP_X_FORWARDED_FOR" in environ:
+            forwarded_for = environ["proxy.forwarded_for"] = environ.pop(
+                "HTTP_X_FORWARDED_FOR"
+            )
+        elif "HTTP_X_FORWARDED_PROTO" in environ:
+            forwarded_for = None
+        else:  # nothing forwarded (a direct client): nothing to check
+            return self.app(environ, start_response)
         if self.any_peer or self.trusts(environ.get("REMOTE_ADDR", "")):
             self.resolve(environ, forwarded_for)
         return self.app(environ, start_response)
