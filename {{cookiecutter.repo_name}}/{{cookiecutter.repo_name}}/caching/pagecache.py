@@ -87,7 +87,9 @@ HIT_TIMING = ("Server-Timing", 'page;desc="stored"')
 QUERY = "QUERY_STRING"
 KNOWN_URLS = 10_000  # canonical URLs whose key each process remembers
 MEMORY_BYTES = 32 * 1024 * 1024  # pagecache.memory_bytes: pages per process
-ENTRY_OVERHEAD = 400  # bytes of Python objects around a body and its headers
+# Bytes of Python objects around a body and its headers, with its answer's
+# header lists (about 1,300 of them with ten headers).
+ENTRY_OVERHEAD = 1700
 MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
@@ -110,7 +112,7 @@ class Entry(EntryFields):
 
 
 class Answer:
-    """A hit's status lines and headers, made from an entry once.
+    """A hit's header lists, made from an entry once.
 
     Per request only ``Expires`` changes, and only once a second: the header
     lists for a 200 and a 304 are rebuilt when the second changes, not per
