@@ -61,6 +61,16 @@ def test_a_streamed_body_is_cut_off_at_the_limit_with_bounded_memory(app):
     assert peak < 8 * LIMIT
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
+def test_a_body_on_a_method_without_one_is_still_guarded(app, method):
+    streamed = {"HTTP_TRANSFER_ENCODING": "chunked"}
+    chunked = send(app, method, "/", Stream(2 * LIMIT), **streamed)
+    declared = send(app, method, "/", Stream(16), CONTENT_LENGTH="16")
+
+    assert chunked.status_int == 413
+    assert declared.status_int != 413
+
+
 def test_a_body_within_the_limit_reaches_the_app_whole(testapp):
     token = testapp.get("/session").json["csrf_token"]
     body = f"note=hi&csrf_token={token}".encode()

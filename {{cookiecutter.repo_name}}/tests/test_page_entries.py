@@ -108,6 +108,69 @@ def test_binary_body_is_not_stored_in_a_byte_backend():
     assert pagecache.encode(entry, in_process=False) is None
 
 
+def _answer(headers=FINISHED):
+    return pagecache.entry_from(("items", "v1"), "200 OK", headers, b"page", 300).answer
+
+
+def test_a_hit_answer_is_made_once_per_entry_and_per_second():
+    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, b"page", 300)
+    answer = entry.answer
+
+    ok, not_modified = answer.headers(1_000_000)
+
+    assert entry.answer is answer
+    assert answer.headers(1_000_000) == (ok, not_modified)  # the same second
+    assert answer.headers(1_000_000)[0] is ok  # not rebuilt per request
+    assert ok == [*entry.headers, ("Expires", pagecache.http_date(1_000_060))]
+
+
+def test_the_expires_header_follows_the_second_it_is_sent_in():
+    answer = _answer()
+    answer.headers(1_000_000)
+
+    ok, not_modified = answer.headers(1_000_001)
+
+    expires = ("Expires", pagecache.http_date(1_000_061))  # max-age=60 from now
+    assert ok[-1] == not_modified[-1] == expires
+    assert [name for name, _ in ok].count("Expires") == 1
+    assert answer.headers(1_000_000)[0][-1][1] == pagecache.http_date(1_000_060)
+
+
+def test_a_304_answer_has_no_body_headers():
+    _, not_modified = _answer().headers(1_000_000)
+
+    assert [name for name, _ in not_modified] == [
+        "ETag",
+        "Cache-Control",
+        "X-Frame-Options",
+        "Expires",
+    ]
+
+
+def test_a_page_sent_without_expires_gets_none_on_a_hit():
+    headers = [header for header in FINISHED if header[0] != "Expires"]
+
+    ok, not_modified = _answer(headers).headers(1_000_000)
+
+    assert "Expires" not in dict(ok) and "Expires" not in dict(not_modified)
+
+
+@pytest.mark.parametrize(
+    ("if_none_match", "matches"),
+    [
+        ('W/"v1"', True),  # echoed as sent
+        ('"v1"', True),  # weak comparison
+        ('"a", W/"v1"', True),
+        ("*", True),
+        ('W/"v2"', False),
+        ("W/v1", False),  # malformed
+        ("", False),
+    ],
+)
+def test_if_none_match_is_compared_to_the_entry_version(if_none_match, matches):
+    assert _answer().matches(if_none_match) is matches
+
+
 @pytest.mark.parametrize("value", [None, "page", [1, 2], ["a", "b", 0, None, 5, "x"]])
 def test_anything_else_in_the_cache_is_not_an_entry(value):
     assert pagecache.decode(value) is None

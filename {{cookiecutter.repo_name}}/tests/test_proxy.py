@@ -202,3 +202,29 @@ def test_the_app_is_wrapped_and_keeps_the_header_aside(app):
     )
     assert response.request.environ["proxy.forwarded_for"] == "6.6.6.6"
     assert response.request.client_addr == "203.0.113.9"
+
+
+def test_what_trusted_proxies_forward_is_worked_out_once_per_value():
+    seen = []
+
+    def app(environ, start_response):
+        seen.append((environ["REMOTE_ADDR"], environ["wsgi.url_scheme"]))
+
+    app.registry = None
+    wrapper = proxy.TrustedProxy(app, ["10.0.0.0/8"])
+    chain = ", ".join(["10.0.0.9"] * 40)  # longer than what is remembered
+    for peer in ["10.0.0.2", "203.0.113.9", "10.0.0.2"]:
+        for forwarded_for in ["198.51.100.7", f"198.51.100.8, {chain}"]:
+            environ = {
+                "wsgi.url_scheme": "http",
+                "REMOTE_ADDR": peer,
+                "HTTP_X_FORWARDED_FOR": forwarded_for,
+                "HTTP_X_FORWARDED_PROTO": "https",
+            }
+            wrapper(environ, None)
+
+    from_proxy = [("198.51.100.7", "https"), ("198.51.100.8", "https")]
+    untrusted = [("203.0.113.9", "http")] * 2  # the same headers, never believed
+    assert seen == from_proxy + untrusted + from_proxy
+    remembered = wrapper.remembered.cache_info()
+    assert (remembered.hits, remembered.currsize) == (1, 1)

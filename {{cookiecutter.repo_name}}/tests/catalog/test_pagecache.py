@@ -123,6 +123,35 @@ def test_if_none_match_gets_its_304_before_pyramid(
     assert other.status_int == 200 and other.headers["ETag"] == etag
 
 
+def _raw_get(app, url, **environ):
+    """``(status, header list, body)`` of one WSGI call, as a server sees them."""
+    request = Request.blank(url, environ={"HTTP_HOST": "example.com", **environ})
+    started = []
+
+    def start_response(status, headers, exc_info=None):
+        started[:] = [status, headers]
+        headers.append(("X-Added-By", "server"))  # what a server may do
+
+    body = b"".join(app(request.environ, start_response))
+    return started[0], started[1], body
+
+
+@pytest.mark.usefixtures("reused_versions", "keeps_data")
+def test_a_hit_sends_its_own_header_list_and_a_304_no_body_headers(app, testapp):
+    etag = testapp.get("/items").headers["ETag"]
+
+    first = _raw_get(app, "/items")
+    again = _raw_get(app, "/items")
+    status, headers, body = _raw_get(app, "/items", HTTP_IF_NONE_MATCH=etag)
+
+    assert first[1] == again[1]  # a server's additions never reach the next hit
+    assert [name for name, _ in again[1]].count("X-Added-By") == 1
+    assert (status, body) == ("304 Not Modified", b"")
+    names = {name.lower() for name, _ in headers}
+    assert not names & {"content-type", "content-length"}
+    assert {"etag", "cache-control", "expires", "x-frame-options"} <= names
+
+
 def test_if_modified_since_alone_is_decided_by_pyramid(
     testapp, requests_seen, reused_versions, keeps_data
 ):

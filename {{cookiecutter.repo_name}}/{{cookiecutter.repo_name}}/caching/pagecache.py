@@ -87,17 +87,67 @@ HIT_TIMING = ("Server-Timing", 'page;desc="stored"')
 QUERY = "QUERY_STRING"
 KNOWN_URLS = 10_000  # canonical URLs whose key each process remembers
 MEMORY_BYTES = 32 * 1024 * 1024  # pagecache.memory_bytes: pages per process
-ENTRY_OVERHEAD = 400  # bytes of Python objects around a body and its headers
+# Bytes of Python objects around a body and its headers, with its answer's
+# header lists (about 1,300 of them with ten headers).
+ENTRY_OVERHEAD = 1700
 MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
-class Entry(NamedTuple):
+class EntryFields(NamedTuple):
     dataset: str
     tag: str  # the data version the page was rendered from
     expires_at: float  # time.time() after which the entry is not used
     max_age: int | None  # for a fresh Expires header on each hit; None: no Expires
     headers: tuple  # ((name, value), ...), final, without PER_RESPONSE_HEADERS
     body: bytes
+
+
+class Entry(EntryFields):
+    """A stored page. What a hit sends is worked out once, on its first hit,
+    and kept with it (so it leaves memory with the entry)."""
+
+    @functools.cached_property
+    def answer(self):
+        return Answer(self)
+
+
+class Answer:
+    """A hit's header lists, made from an entry once.
+
+    Per request only ``Expires`` changes, and only once a second: the header
+    lists for a 200 and a 304 are rebuilt when the second changes, not per
+    request. Callers send copies (a server may append to what it is given).
+    """
+
+    def __init__(self, entry):
+        self.tag = entry.tag
+        # The exact ETag sent: a client echoing it matches without parsing.
+        self.etag = next(
+            (value for name, value in entry.headers if name.lower() == "etag"), None
+        )
+        self.max_age = entry.max_age
+        self.ok = list(entry.headers)
+        # RFC 9110 15.4.5: a 304 leaves out what describes the absent body.
+        self.not_modified = [h for h in self.ok if h[0].lower() not in BODY_HEADERS]
+        self._now = (None, self.ok, self.not_modified)  # (second, 200, 304)
+
+    def headers(self, second):
+        """``(200 headers, 304 headers)`` at ``second`` (int(time.time()))."""
+        now = self._now  # one tuple, replaced whole: safe between threads
+        if now[0] != second and self.max_age is not None:
+            expires = ("Expires", http_date(second + self.max_age))
+            now = self._now = (
+                second,
+                [*self.ok, expires],
+                [*self.not_modified, expires],
+            )
+        return now[1], now[2]
+
+    def matches(self, if_none_match):
+        """Does ``If-None-Match`` name this page's version?"""
+        return if_none_match == self.etag or conditional.etag_matches(
+            if_none_match, self.tag
+        )
 
 
 def entry_size(entry):
@@ -412,7 +462,8 @@ class PageCache:
         self.datasets = tuple(sorted(app.registry.page_cache_datasets))
         self.routes = declared_routes(app.registry)
         self.known_urls = {}  # (origin, path, query) -> (key, route)
-        self.server_timing = app.registry.app_settings.server_timing
+        # Appended to each hit's headers (a new list per response).
+        self.trailer = [HIT_TIMING] if app.registry.app_settings.server_timing else []
         # A client that just wrote (the database layer's read-your-writes
         # cookie) gets pages of the current generations, never of one this
         # process reused from up to ``version_ttl`` ago.
@@ -478,19 +529,13 @@ class PageCache:
         )
 
     def _answer(self, entry, environ, start_response):
-        headers = list(entry.headers)
-        if entry.max_age is not None:
-            headers.append(("Expires", http_date(int(time.time()) + entry.max_age)))
-        if self.server_timing:
-            headers.append(HIT_TIMING)
+        answer = entry.answer
+        ok, not_modified = answer.headers(int(time.time()))
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match is not None and conditional.etag_matches(
-            if_none_match, entry.tag
-        ):
-            headers = [h for h in headers if h[0].lower() not in BODY_HEADERS]
-            start_response("304 Not Modified", headers)
+        if if_none_match is not None and answer.matches(if_none_match):
+            start_response("304 Not Modified", not_modified + self.trailer)
             return []
-        start_response("200 OK", headers)
+        start_response("200 OK", ok + self.trailer)
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
 
     def _render_and_store(self, environ, start_response, key):

@@ -41,6 +41,7 @@ from ..settings import SettingsError
 SCHEMES = frozenset({"http", "https"})
 DEFAULT_TRUSTED = "127.0.0.1 ::1"
 ANY_PEER = "*"
+MEMO_LENGTH = 256  # forwarded headers longer than this are not remembered
 
 
 def ip_address(value):
@@ -79,15 +80,21 @@ class TrustedProxy:
         # Per address string: the peers are few; X-Forwarded-For values are
         # anything a client sends, hence the bound.
         self.trusts = lru_cache(maxsize=4096)(self._trusts)
+        self.remembered = lru_cache(maxsize=4096)(self.forwarded)
 
     def _trusts(self, value):
         ip = ip_address(value)
         return ip is not None and any(ip in network for network in self.networks)
 
     def __call__(self, environ, start_response):
-        forwarded_for = environ.pop("HTTP_X_FORWARDED_FOR", None)
-        if forwarded_for is not None:
-            environ["proxy.forwarded_for"] = forwarded_for
+        if "HTTP_X_FORWARDED_FOR" in environ:
+            forwarded_for = environ["proxy.forwarded_for"] = environ.pop(
+                "HTTP_X_FORWARDED_FOR"
+            )
+        elif "HTTP_X_FORWARDED_PROTO" in environ:
+            forwarded_for = None
+        else:  # nothing forwarded (a direct client): nothing to check
+            return self.app(environ, start_response)
         if self.any_peer or self.trusts(environ.get("REMOTE_ADDR", "")):
             self.resolve(environ, forwarded_for)
         return self.app(environ, start_response)
@@ -95,6 +102,21 @@ class TrustedProxy:
     def resolve(self, environ, forwarded_for):
         """The request came from a trusted proxy: take the client's address and
         the scheme it used from the headers the proxies set."""
+        forwarded_proto = environ.get("HTTP_X_FORWARDED_PROTO")
+        # The same few proxies send the same values again and again: worked
+        # out once (parsing addresses costs more than the rest of a cached page).
+        short = len(forwarded_for or "") + len(forwarded_proto or "") <= MEMO_LENGTH
+        forwarded = self.remembered if short else self.forwarded
+        client, scheme = forwarded(forwarded_for, forwarded_proto)
+        if client is not None:
+            environ["REMOTE_ADDR"] = client
+        if scheme is not None:
+            environ["wsgi.url_scheme"] = scheme
+
+    def forwarded(self, forwarded_for, forwarded_proto):
+        """``(client address, scheme)`` that a trusted peer's headers give,
+        each None when they give none."""
+        address = scheme = None
         proxies = 1  # trusted proxies passed: the peer, then hops from the right
         if forwarded_for:
             hops = [hop.strip() for hop in forwarded_for.split(",")]
@@ -108,13 +130,11 @@ class TrustedProxy:
                 proxies -= 1  # the left-most hop counts as the client
             ip = ip_address(client)
             if ip is not None:  # else ("unknown"...) keep the nearest proxy's
-                environ["REMOTE_ADDR"] = str(ip)
-        forwarded_proto = environ.get("HTTP_X_FORWARDED_PROTO")
+                address = str(ip)
         if forwarded_proto:
             values = forwarded_proto.split(",")
             scheme = values[max(len(values) - proxies, 0)].strip().lower()
-            if scheme in SCHEMES:
-                environ["wsgi.url_scheme"] = scheme
+        return address, scheme if scheme in SCHEMES else None
 
 
 def trusted_addresses(settings):
