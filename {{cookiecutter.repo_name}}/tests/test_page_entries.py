@@ -48,10 +48,13 @@ def test_a_page_that_read_the_session_is_not_storable():
     assert pagecache.storable(_request(), _page())
 
 
+PAGE = b"page"
+TAG = conditional.body_tag(PAGE)
+STORE_AS = ("items", "v1", (("items/*", "g1"), ("items/item:7", "g2")))
 FINISHED = [
     ("Content-Type", "text/html; charset=UTF-8"),
     ("Content-Length", "4"),
-    ("ETag", 'W/"v1"'),
+    ("ETag", f'W/"{TAG}"'),
     ("Cache-Control", "max-age=60"),
     ("Expires", "Wed, 25 Nov 2026 10:00:00 GMT"),
     ("Server-Timing", "app;dur=3.0"),
@@ -60,20 +63,20 @@ FINISHED = [
 
 
 def test_an_entry_keeps_the_final_headers_but_the_per_response_ones():
-    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, b"page", 300)
+    entry = pagecache.entry_from(STORE_AS, "200 OK", FINISHED, PAGE, 300)
 
     assert entry.headers == (
         ("Content-Type", "text/html; charset=UTF-8"),
         ("Content-Length", "4"),
-        ("ETag", 'W/"v1"'),
+        ("ETag", f'W/"{TAG}"'),
         ("Cache-Control", "max-age=60"),
         ("X-Frame-Options", "DENY"),
     )
-    assert (entry.dataset, entry.tag, entry.max_age, entry.body) == (
-        "items",
-        "v1",
+    assert entry[:2] == ("items", TAG)
+    assert (entry.max_age, entry.body, entry.stamp, entry.depends) == (
         60,
-        b"page",
+        PAGE,
+        *STORE_AS[1:],
     )
 
 
@@ -85,30 +88,39 @@ def test_an_entry_keeps_the_final_headers_but_the_per_response_ones():
         pytest.param("200 OK", [("Vary", "Cookie")], id="vary-added-later"),
         pytest.param("200 OK", [("Cache-Control", "private")], id="made-private"),
         pytest.param("200 OK", [("ETag", 'W/"other"')], id="replaced-response"),
+        pytest.param("200 OK", [("ETag", 'W/"v1"')], id="etag-not-of-the-body"),
     ],
 )
 def test_a_finished_response_changed_after_the_view_is_not_kept(status, extra):
     names = {name for name, _ in extra}
     headers = [header for header in FINISHED if header[0] not in names] + extra
 
-    assert pagecache.entry_from(("items", "v1"), status, headers, b"x", 300) is None
+    assert pagecache.entry_from(STORE_AS, status, headers, PAGE, 300) is None
 
 
 @pytest.mark.parametrize("in_process", [True, False])
 @pytest.mark.parametrize("body", [b"<p>page</p>", '{"a":"\u00e9"}'.encode()])
-def test_entries_round_trip(in_process, body):
-    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, body, 300)
+@pytest.mark.parametrize("depends", [STORE_AS[2], None])
+def test_entries_round_trip(in_process, body, depends):
+    headers = [
+        ("ETag", f'W/"{conditional.body_tag(body)}"') if name == "ETag" else (name, v)
+        for name, v in FINISHED
+    ]
+    store_as = (*STORE_AS[:2], depends)
+    entry = pagecache.entry_from(store_as, "200 OK", headers, body, 300)
 
     assert pagecache.decode(pagecache.encode(entry, in_process)) == entry
 
 
 def test_binary_body_is_not_stored_in_a_byte_backend():
-    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, b"\xff", 300)
+    body = b"\xff"
+    headers = [("ETag", f'W/"{conditional.body_tag(body)}"')]
+    entry = pagecache.entry_from(STORE_AS, "200 OK", headers, body, 300)
 
     assert pagecache.encode(entry, in_process=False) is None
 
 
-@pytest.mark.parametrize("value", [None, "page", [1, 2], ["a", "b", 0, None, 5, "x"]])
+@pytest.mark.parametrize("value", [None, "page", [1, 2], ["a", "b", 0, None, 5, "x"], ["a", "b", 0, None, [], "x"]])
 def test_anything_else_in_the_cache_is_not_an_entry(value):
     assert pagecache.decode(value) is None
 

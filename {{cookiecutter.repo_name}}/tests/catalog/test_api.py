@@ -103,11 +103,11 @@ def test_create_needs_utf8(client):
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("DELETE", "/api/items/1", "GET, HEAD"),
+        ("DELETE", "/api/items/1", "GET, HEAD, PATCH"),
         ("PUT", "/api/items", "GET, HEAD, POST"),
         ("POST", "/items", "GET, HEAD"),
         ("DELETE", "/items/1", "GET, HEAD"),
-        ("TRACE", "/api/items/1", "GET, HEAD"),
+        ("TRACE", "/api/items/1", "GET, HEAD, PATCH"),
     ],
 )
 def test_a_method_the_url_does_not_take_is_a_405(client, method, path, allow):

@@ -20,6 +20,7 @@ from pyramid.settings import asbool
 from . import backends
 from .failopen import CircuitBreaker, FailOpen
 from .request import RequestCache
+from .scopes import WHOLE, scope_name
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +76,60 @@ class Cache:
         self._recent[key] = (generation, self.clock())
         return generation
 
-    def bump(self, dataset, position=None):
-        """Invalidate every key of ``dataset`` in every process sharing the backend.
+    def bump(self, dataset, position=None, scopes=(WHOLE,)):
+        """Retire ``scopes`` of ``dataset`` in every process sharing the backend.
 
-        ``position``: the commit the new generation stands for (see
-        ``request.COMMIT_POSITION``), kept after an ``@`` in its token.
+        ``scopes`` (opaque strings, see ``scope_name``) each have a generation
+        of their own; ``WHOLE`` (the default) is one every stored page depends
+        on, so it retires all of the data set. The data set's own generation
+        (the coarse "something changed") is replaced before and after them: a
+        page rendered before the write then never passes the store-time check
+        (``pagecache.page_cache_view``) with the scopes' new generations, and
+        a page re-validated while the write is under way keeps the older
+        coarse generation, so it is checked again. ``position``: the commit
+        the new generation stands for (see ``request.COMMIT_POSITION``), kept
+        after an ``@`` in its token.
         """
         key = self._generation_key(dataset)
-        generation = new_generation() + (f"@{position}" if position else "")
+        suffix = f"@{position}" if position else ""
+        now = self.clock()
+        first = {key: new_generation() + suffix}
+        for scope in scopes:
+            first[self._generation_key(scope_name(dataset, scope))] = new_generation()
+        self.region.set_multi(first)  # the data set's key first (dict order)
+        generation = new_generation() + suffix
         self.region.set(key, generation)
-        self._recent[key] = (generation, self.clock())
+        self._recent.update((name, (value, now)) for name, value in first.items())
+        self._recent[key] = (generation, now)
+
+    def scope_generations(self, dataset, scopes):
+        """``{scope name: generation}`` of ``scopes`` and ``WHOLE``, in one round trip.
+
+        Missing ones are created (set, not compared: two processes creating the
+        same one at once only make a page look changed once, never unchanged).
+        """
+        names = [scope_name(dataset, scope) for scope in (WHOLE, *scopes)]
+        found = self.generations(names)
+        missing = {name: new_generation() for name in names if name not in found}
+        if missing:
+            self.region.set_multi(
+                {self._generation_key(name): value for name, value in missing.items()}
+            )
+            now = self.clock()
+            for name, value in missing.items():
+                self._recent[self._generation_key(name)] = (value, now)
+        return {**found, **missing}
+
+    def generations(self, names):
+        """``{name: generation}`` of the generation ``names`` that exist: one round trip."""
+        values = self.region.get_multi(
+            [self._generation_key(name) for name in names], ignore_expiration=True
+        )
+        return {
+            name: value
+            for name, value in zip(names, values, strict=True)
+            if value is not NO_VALUE
+        }
 
     def drop_generations(self):
         """Delete this namespace's generation keys that this process used.
