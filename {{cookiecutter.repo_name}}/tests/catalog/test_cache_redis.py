@@ -70,6 +70,12 @@ def test_two_app_instances_share_writes(redis_url, committing_app):
     )
 
 
+def test_a_change_retires_only_the_pages_showing_it_everywhere(redis_url, committing_app):
+    shared_cache.assert_a_change_retires_only_the_pages_showing_it(
+        committing_app, settings_for(redis_url)
+    )
+
+
 def test_server_stopped_mid_run_fails_open_and_recovers(
     throwaway_redis, committing_app, caplog
 ):

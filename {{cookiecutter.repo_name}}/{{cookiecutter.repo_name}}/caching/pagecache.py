@@ -12,21 +12,25 @@ parsed from the path instead.
 How a page travels:
 
 1. **Miss.** Pyramid runs as usual: ``conditional.conditional_view`` looks up the
-   data set's version, the view renders, and ``page_cache_view`` (the view
-   deriver below) marks the request with that version. ``PageCache``, a WSGI
-   wrapper around the Pyramid app, then stores the *finished* response: every
-   final header (Cache-Control, ETag, security headers) and the body.
+   data set's version, the view renders (naming the scopes it shows with
+   ``request.cache.depends_on``), and ``page_cache_view`` (the view deriver
+   below) marks the request with that version and the scopes' generations,
+   read after the view (``made_at``: not if a write began meanwhile). The
+   page's ETag is a digest of its body. ``PageCache``, a WSGI wrapper around
+   the Pyramid app, then stores the *finished* response: every final header
+   (Cache-Control, ETag, security headers) and the body.
 2. **Hit.** ``PageCache`` finds the entry in this process's copy, or reads it
    together with the data sets' current generations in one cache call (a
-   single MGET with Redis or Memcached). When the entry was made from the
-   current version it answers from it, and a matching ``If-None-Match`` gets
-   its 304 there: no request object, tweens, routing, transaction machinery or
-   view. On a warm page those were the only costs left, several times the
-   cache read.
+   single MGET with Redis or Memcached). When the entry was made (or last
+   checked) at the current version, or a write since changed none of its
+   scopes (one more cache call, then it is re-stamped: ``current``), it
+   answers from it, and a matching ``If-None-Match`` gets its 304 there: no
+   request object, tweens, routing, transaction machinery or view. On a warm
+   page those were the only costs left, several times the cache read.
 3. **Undecided.** When the version must come from the database (per-process
    memory cache past ``httpcache.version_ttl``, or the cache is down) or the
    request carries only ``If-Modified-Since``, Pyramid handles it and
-   ``page_cache_view`` serves the stored body once the version agrees: one
+   ``page_cache_view`` serves the stored body once it is current: one
    version lookup, no view, no template.
 
 Key (``page_key``): the canonical origin (``web/hosts.py``: scheme and an
@@ -39,9 +43,10 @@ its parser gives back (``page=01``, ``PAGE=1``, Unicode digits). Answering
 beats redirecting to the canonical URL here: it costs nothing, keeps every
 URL working (links from elsewhere, a client adding ``utm_`` tags) and an
 attacker gains nothing but an uncached request, which the same client could
-have made anyway. The entry records the version it was rendered from, so a
-write (a new generation) retires every stored page of the data set: at once
-in the writing process, within ``httpcache.version_ttl`` in the others (see
+have made anyway. The entry records the version and the scopes' generations
+it was rendered from, so a write retires the stored pages showing what it
+changed (all of the data set's, for a write that names no scope): at once in
+the writing process, within ``httpcache.version_ttl`` in the others (see
 ``PageCache``). Entries also expire after ``cache.expiration_time``.
 
 Never looked up nor stored: requests with ``Authorization``. Never stored:
