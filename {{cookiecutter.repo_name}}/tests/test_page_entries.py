@@ -120,7 +120,10 @@ def test_binary_body_is_not_stored_in_a_byte_backend():
     assert pagecache.encode(entry, in_process=False) is None
 
 
-@pytest.mark.parametrize("value", [None, "page", [1, 2], ["a", "b", 0, None, 5, "x"], ["a", "b", 0, None, [], "x"]])
+@pytest.mark.parametrize(
+    "value",
+    [None, "page", [1, 2], ["a", "b", 0, None, 5, "x"], ["a", "b", 0, None, [], "x"]],
+)
 def test_anything_else_in_the_cache_is_not_an_entry(value):
     assert pagecache.decode(value) is None
 

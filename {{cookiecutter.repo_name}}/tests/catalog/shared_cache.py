@@ -108,7 +108,9 @@ def assert_a_change_retires_only_the_pages_showing_it(committing_app, settings):
     }
     shows_it = {"/api/items?page=3", "/items?page=3", "/items/45", "/api/items/45"}
     assert rendered == shows_it
-    assert {url for url in pages if after[url].headers["ETag"] != before[url]} == shows_it
+    assert {
+        url for url in pages if after[url].headers["ETag"] != before[url]
+    } == shows_it
     assert after["/api/items/45"].json["name"] == "Shared"
 
 

@@ -105,7 +105,7 @@ def test_a_read_between_flush_and_commit_is_retired_by_the_commit(
     changed = RequestCache.changed
 
     def changed_then_another_process_reads(self, dataset, *scopes):
-        changed(self, dataset, *scopes)  # flushed and bumped; the commit is still to come
+        changed(self, dataset, *scopes)  # flushed and bumped; the commit is to come
         other = threading.Thread(target=read)
         other.start()
         other.join()

@@ -70,7 +70,9 @@ def test_two_app_instances_share_writes(redis_url, committing_app):
     )
 
 
-def test_a_change_retires_only_the_pages_showing_it_everywhere(redis_url, committing_app):
+def test_a_change_retires_only_the_pages_showing_it_everywhere(
+    redis_url, committing_app
+):
     shared_cache.assert_a_change_retires_only_the_pages_showing_it(
         committing_app, settings_for(redis_url)
     )

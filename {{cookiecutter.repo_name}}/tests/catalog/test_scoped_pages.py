@@ -20,7 +20,9 @@ reused_versions = test_pagecache.reused_versions
 PER_PAGE = 20  # the 120 seeded items make six list pages
 LAST = 6
 LIST_PAGES = [
-    f"{path}?page={number}" for path in ("/items", "/api/items") for number in range(1, LAST + 1)
+    f"{path}?page={number}"
+    for path in ("/items", "/api/items")
+    for number in range(1, LAST + 1)
 ]
 DETAILS = [f"{path}/{id_}" for path in ("/items", "/api/items") for id_ in (7, 45, 118)]
 PAGES = ["/", "/items", "/api/items", *LIST_PAGES, *DETAILS]
@@ -66,7 +68,9 @@ def pages_changed_by(client, write):
 def renamed(client, item_id, name):
     """PATCH the item's name; returns a call that puts the old one back."""
     old = client.get(f"/api/items/{item_id}").json["name"]
-    assert client.patch_json(f"/api/items/{item_id}", {"name": name}).json["name"] == name
+    assert (
+        client.patch_json(f"/api/items/{item_id}", {"name": name}).json["name"] == name
+    )
     return lambda: client.patch_json(f"/api/items/{item_id}", {"name": old})
 
 

@@ -52,7 +52,7 @@ class RequestCache:
         return max(positions, default="") or None
 
     def changed(self, dataset, *scopes):
-        """A write changed ``dataset``: retire its cached data, and the pages showing it.
+        """A write changed ``dataset``: retire its cached data and pages showing it.
 
         The one call a write makes. ``scopes`` name the parts it changed, in
         the project's own words (``changed("items", f"item:{id}")``): only
@@ -90,7 +90,7 @@ class RequestCache:
         )
 
     def depends_on(self, dataset, *scopes):
-        """The page being made shows these parts of ``dataset`` (and nothing else of it).
+        """The page being made shows these parts of ``dataset`` (and no other).
 
         Called while the view runs, with the scopes writes name in
         ``changed``: the stored page then retires only when one of them

@@ -121,7 +121,7 @@ class Cache:
         return {**found, **missing}
 
     def generations(self, names):
-        """``{name: generation}`` of the generation ``names`` that exist: one round trip."""
+        """``{name: generation}`` of those of ``names`` that exist: one round trip."""
         values = self.region.get_multi(
             [self._generation_key(name) for name in names], ignore_expiration=True
         )

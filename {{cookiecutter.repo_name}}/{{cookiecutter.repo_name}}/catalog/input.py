@@ -53,7 +53,10 @@ def parse_new_item(body):
     errors = {}
     name = body.get("name")
     price = body.get("price_cents")
-    for field, error in (("name", _name_error(name)), ("price_cents", _price_error(price))):
+    for field, error in (
+        ("name", _name_error(name)),
+        ("price_cents", _price_error(price)),
+    ):
         if error:
             errors[field] = error
     category_id = body.get("category_id")

@@ -170,9 +170,11 @@ def create_item(request, new_item):
 
 
 def update_item(request, item_id, change):
-    """Apply ``change`` (a validated ``ItemChange``); its detail dict, or None if unknown."""
+    """Apply ``change`` (a validated ``ItemChange``): its detail, or None if unknown."""
     db = request.dbsession
-    item = db.scalar(_listing().options(undefer(Item.description)).where(Item.id == item_id))
+    item = db.scalar(
+        _listing().options(undefer(Item.description)).where(Item.id == item_id)
+    )
     if item is None:
         return None
     if change.name is not None:

@@ -4,8 +4,8 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from .. import catalog
-from ..catalog import scopes
 from ..caching import policies
+from ..catalog import scopes
 from ..rendering import template
 from ..validation import parse_id
 from .listing import LISTING_PARAMETERS, item_listing
