@@ -180,3 +180,33 @@ def test_page_cache_needs_the_etag_option_and_a_route():
 def test_page_cache_parameters_are_checked(option):
     with pytest.raises(ConfigurationError, match="page_cache="):
         pagecache.declared_parameters(option)
+
+
+def _entry_showing(cache, *scopes):
+    depends = tuple(sorted(cache.scope_generations("items", scopes).items()))
+    return pagecache.entry_from(("items", "v1", depends), "200 OK", FINISHED, PAGE, 300)
+
+
+def test_an_entry_outlives_writes_to_what_it_does_not_show():
+    cache = cache_from_settings({"cache.url": "memory://", "cache.quiet": "1"}, "t")
+    entry = _entry_showing(cache, "item:7", "new")
+    assert pagecache.current(entry, "v1", cache) is entry  # no write: no lookup
+
+    cache.bump("items", scopes=("item:8",))
+    restamped = pagecache.current(entry, "v2", cache)
+    assert restamped == entry._replace(stamp="v2")
+
+    cache.bump("items", scopes=("item:7",))
+    assert pagecache.current(restamped, "v3", cache) is None
+
+
+def test_a_write_naming_no_scope_retires_every_entry():
+    cache = cache_from_settings({"cache.url": "memory://", "cache.quiet": "1"}, "t")
+    entry = _entry_showing(cache, "item:7")
+    no_scopes = entry._replace(depends=None)
+    cache.bump("items", scopes=("item:8",))
+    assert pagecache.current(no_scopes, "v2", cache) is None  # depends on all
+    assert pagecache.current(entry, "v2", cache) is not None
+
+    cache.bump("items")
+    assert pagecache.current(entry, "v3", cache) is None
