@@ -57,7 +57,11 @@ def get_item(request):
 
 
 # A JSON write: never stored; JSON only, so no CSRF token (see above).
-JSON_WRITE = {"renderer": "json", "http_cache": policies.NO_STORE, "require_csrf": False}
+JSON_WRITE = {
+    "renderer": "json",
+    "http_cache": policies.NO_STORE,
+    "require_csrf": False,
+}
 
 
 @view_config(route_name="api_items", request_method="POST", **JSON_WRITE)
