@@ -92,14 +92,18 @@ class Cache:
         """
         key = self._generation_key(dataset)
         suffix = f"@{position}" if position else ""
-        now = self.clock()
-        first = {key: new_generation() + suffix}
-        for scope in scopes:
-            first[self._generation_key(scope_name(dataset, scope))] = new_generation()
-        self.region.set_multi(first)  # the data set's key first (dict order)
+        scoped = {
+            self._generation_key(scope_name(dataset, scope)): new_generation()
+            for scope in scopes
+        }
+        # Three calls, in this order on every backend (one multi-key write may
+        # reach several servers in any order).
+        self.region.set(key, new_generation() + suffix)
+        self.region.set_multi(scoped)
         generation = new_generation() + suffix
         self.region.set(key, generation)
-        self._recent.update((name, (value, now)) for name, value in first.items())
+        now = self.clock()
+        self._recent.update((name, (value, now)) for name, value in scoped.items())
         self._recent[key] = (generation, now)
 
     def scope_generations(self, dataset, scopes):
