@@ -3,8 +3,10 @@
 Invalidation works across processes by *generations*: each data set has a
 token stored in the cache itself; keys embed it, and a write replaces it
 (``Cache.bump``), so every process sharing the backend stops reading the old
-keys at once. The token never expires on the server (``backends.LASTING``);
-the keys that embed it do. Values are stored as JSON (orjson) in the shared
+keys at once. Parts of a data set (scopes, ``scopes.py``) have generations of
+their own, which stored pages compare (``pagecache.current``). Generations
+never expire on the server (``backends.LASTING``); the keys that embed them
+do. Values are stored as JSON (orjson) in the shared
 backends: plain data survives deploys, and an entry that cannot be decoded
 (corrupt bytes, old format) is a miss, never a 500.
 """
