@@ -48,10 +48,13 @@ def test_a_page_that_read_the_session_is_not_storable():
     assert pagecache.storable(_request(), _page())
 
 
+PAGE = b"page"
+TAG = conditional.body_tag(PAGE)
+STORE_AS = ("items", "v1", (("items/*", "g1"), ("items/item:7", "g2")))
 FINISHED = [
     ("Content-Type", "text/html; charset=UTF-8"),
     ("Content-Length", "4"),
-    ("ETag", 'W/"v1"'),
+    ("ETag", f'W/"{TAG}"'),
     ("Cache-Control", "max-age=60"),
     ("Expires", "Wed, 25 Nov 2026 10:00:00 GMT"),
     ("Server-Timing", "app;dur=3.0"),
@@ -60,20 +63,20 @@ FINISHED = [
 
 
 def test_an_entry_keeps_the_final_headers_but_the_per_response_ones():
-    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, b"page", 300)
+    entry = pagecache.entry_from(STORE_AS, "200 OK", FINISHED, PAGE, 300)
 
     assert entry.headers == (
         ("Content-Type", "text/html; charset=UTF-8"),
         ("Content-Length", "4"),
-        ("ETag", 'W/"v1"'),
+        ("ETag", f'W/"{TAG}"'),
         ("Cache-Control", "max-age=60"),
         ("X-Frame-Options", "DENY"),
     )
-    assert (entry.dataset, entry.tag, entry.max_age, entry.body) == (
-        "items",
-        "v1",
+    assert entry[:2] == ("items", TAG)
+    assert (entry.max_age, entry.body, entry.stamp, entry.depends) == (
         60,
-        b"page",
+        PAGE,
+        *STORE_AS[1:],
     )
 
 
@@ -85,35 +88,44 @@ def test_an_entry_keeps_the_final_headers_but_the_per_response_ones():
         pytest.param("200 OK", [("Vary", "Cookie")], id="vary-added-later"),
         pytest.param("200 OK", [("Cache-Control", "private")], id="made-private"),
         pytest.param("200 OK", [("ETag", 'W/"other"')], id="replaced-response"),
+        pytest.param("200 OK", [("ETag", 'W/"v1"')], id="etag-not-of-the-body"),
     ],
 )
 def test_a_finished_response_changed_after_the_view_is_not_kept(status, extra):
     names = {name for name, _ in extra}
     headers = [header for header in FINISHED if header[0] not in names] + extra
 
-    assert pagecache.entry_from(("items", "v1"), status, headers, b"x", 300) is None
+    assert pagecache.entry_from(STORE_AS, status, headers, PAGE, 300) is None
 
 
 @pytest.mark.parametrize("in_process", [True, False])
 @pytest.mark.parametrize("body", [b"<p>page</p>", '{"a":"\u00e9"}'.encode()])
-def test_entries_round_trip(in_process, body):
-    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, body, 300)
+@pytest.mark.parametrize("depends", [STORE_AS[2], None])
+def test_entries_round_trip(in_process, body, depends):
+    headers = [
+        ("ETag", f'W/"{conditional.body_tag(body)}"') if name == "ETag" else (name, v)
+        for name, v in FINISHED
+    ]
+    store_as = (*STORE_AS[:2], depends)
+    entry = pagecache.entry_from(store_as, "200 OK", headers, body, 300)
 
     assert pagecache.decode(pagecache.encode(entry, in_process)) == entry
 
 
 def test_binary_body_is_not_stored_in_a_byte_backend():
-    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, b"\xff", 300)
+    body = b"\xff"
+    headers = [("ETag", f'W/"{conditional.body_tag(body)}"')]
+    entry = pagecache.entry_from(STORE_AS, "200 OK", headers, body, 300)
 
     assert pagecache.encode(entry, in_process=False) is None
 
 
 def _answer(headers=FINISHED):
-    return pagecache.entry_from(("items", "v1"), "200 OK", headers, b"page", 300).answer
+    return pagecache.entry_from(STORE_AS, "200 OK", headers, PAGE, 300).answer
 
 
 def test_a_hit_answer_is_made_once_per_entry_and_per_second():
-    entry = pagecache.entry_from(("items", "v1"), "200 OK", FINISHED, b"page", 300)
+    entry = pagecache.entry_from(STORE_AS, "200 OK", FINISHED, PAGE, 300)
     answer = entry.answer
 
     ok, not_modified = answer.headers(1_000_000)
@@ -158,20 +170,23 @@ def test_a_page_sent_without_expires_gets_none_on_a_hit():
 @pytest.mark.parametrize(
     ("if_none_match", "matches"),
     [
-        ('W/"v1"', True),  # echoed as sent
-        ('"v1"', True),  # weak comparison
-        ('"a", W/"v1"', True),
+        (f'W/"{TAG}"', True),  # echoed as sent
+        (f'"{TAG}"', True),  # weak comparison
+        (f'"a", W/"{TAG}"', True),
         ("*", True),
         ('W/"v2"', False),
-        ("W/v1", False),  # malformed
+        (f"W/{TAG}", False),  # malformed
         ("", False),
     ],
 )
-def test_if_none_match_is_compared_to_the_entry_version(if_none_match, matches):
+def test_if_none_match_is_compared_to_the_entry_tag(if_none_match, matches):
     assert _answer().matches(if_none_match) is matches
 
 
-@pytest.mark.parametrize("value", [None, "page", [1, 2], ["a", "b", 0, None, 5, "x"]])
+@pytest.mark.parametrize(
+    "value",
+    [None, "page", [1, 2], ["a", "b", 0, None, 5, "x"], ["a", "b", 0, None, [], "x"]],
+)
 def test_anything_else_in_the_cache_is_not_an_entry(value):
     assert pagecache.decode(value) is None
 
@@ -228,3 +243,33 @@ def test_page_cache_needs_the_etag_option_and_a_route():
 def test_page_cache_parameters_are_checked(option):
     with pytest.raises(ConfigurationError, match="page_cache="):
         pagecache.declared_parameters(option)
+
+
+def _entry_showing(cache, *scopes):
+    depends = tuple(sorted(cache.scope_generations("items", scopes).items()))
+    return pagecache.entry_from(("items", "v1", depends), "200 OK", FINISHED, PAGE, 300)
+
+
+def test_an_entry_outlives_writes_to_what_it_does_not_show():
+    cache = cache_from_settings({"cache.url": "memory://", "cache.quiet": "1"}, "t")
+    entry = _entry_showing(cache, "item:7", "new")
+    assert pagecache.current(entry, "v1", cache) is entry  # no write: no lookup
+
+    cache.bump("items", scopes=("item:8",))
+    restamped = pagecache.current(entry, "v2", cache)
+    assert restamped == entry._replace(stamp="v2")
+
+    cache.bump("items", scopes=("item:7",))
+    assert pagecache.current(restamped, "v3", cache) is None
+
+
+def test_a_write_naming_no_scope_retires_every_entry():
+    cache = cache_from_settings({"cache.url": "memory://", "cache.quiet": "1"}, "t")
+    entry = _entry_showing(cache, "item:7")
+    no_scopes = entry._replace(depends=None)
+    cache.bump("items", scopes=("item:8",))
+    assert pagecache.current(no_scopes, "v2", cache) is None  # depends on all
+    assert pagecache.current(entry, "v2", cache) is not None
+
+    cache.bump("items")
+    assert pagecache.current(entry, "v3", cache) is None

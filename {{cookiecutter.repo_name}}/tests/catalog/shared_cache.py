@@ -88,6 +88,32 @@ def assert_two_app_instances_share_writes(committing_app, settings):
     assert reader.get(f"/api/items/{created['id']}").json["name"] == "Shared"
 
 
+def assert_a_change_retires_only_the_pages_showing_it(committing_app, settings):
+    """Another instance's stored pages: those showing the changed item re-render."""
+    settings = {**settings, "catalog.per_page": "20"}  # six list pages
+    writer, reader = committing_app(**settings), committing_app(**settings)
+    pages = [f"/api/items?page={number}" for number in range(1, 7)]
+    pages += ["/", "/items?page=3", "/items/45", "/api/items/45", "/items/7"]
+    before = {url: reader.get(url).headers["ETag"] for url in pages}
+    old_name = writer.get("/api/items/45").json["name"]
+    writer.patch_json("/api/items/45", {"name": "Shared"})
+    try:
+        after = {url: reader.get(url) for url in pages}
+    finally:
+        writer.patch_json("/api/items/45", {"name": old_name})
+    rendered = {
+        url
+        for url, response in after.items()
+        if response.headers["Server-Timing"] != 'page;desc="stored"'
+    }
+    shows_it = {"/api/items?page=3", "/items?page=3", "/items/45", "/api/items/45"}
+    assert rendered == shows_it
+    assert {
+        url for url in pages if after[url].headers["ETag"] != before[url]
+    } == shows_it
+    assert after["/api/items/45"].json["name"] == "Shared"
+
+
 def assert_generations_last_until_a_write(url):
     """Entries lapse on the server (after 2 x cache.expiration_time); a data
     set's generation does not, so its ETags and stored pages stay valid until a

@@ -71,6 +71,41 @@ def test_create_rejects_invalid_fields(client, body, field):
     assert field in response.json["errors"]
 
 
+def test_update_changes_what_it_names_and_is_readable(client):
+    before = client.get("/api/items/7").json
+    updated = client.patch_json("/api/items/7", {"price_cents": 4321}).json
+    try:
+        assert updated == {**before, "price_cents": 4321}
+        assert client.get("/api/items/7").json == updated
+    finally:  # the committing path keeps its writes
+        client.patch_json("/api/items/7", {"price_cents": before["price_cents"]})
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "body"),
+        ({"name": ""}, "name"),
+        ({"name": "x" * 201}, "name"),
+        ({"price_cents": -1}, "price_cents"),
+        ({"price_cents": True}, "price_cents"),
+        ({"name": "ok", "category_id": 2}, "category_id"),
+        ([1], "body"),
+    ],
+)
+def test_update_rejects_invalid_fields(client, body, field):
+    response = client.patch_json("/api/items/7", body, status=400)
+    assert field in response.json["errors"]
+
+
+def test_update_of_an_unknown_item_is_a_404(client):
+    client.patch_json("/api/items/99999", {"name": "x"}, status=404)
+
+
+def test_update_needs_a_json_content_type(client):
+    client.patch("/api/items/7", {"name": "x"}, status=415)
+
+
 def test_create_rejects_malformed_json(client):
     for raw in (b"{not json", b"\xff\xfe", b""):
         response = client.post(
@@ -103,11 +138,11 @@ def test_create_needs_utf8(client):
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("DELETE", "/api/items/1", "GET, HEAD"),
+        ("DELETE", "/api/items/1", "GET, HEAD, PATCH"),
         ("PUT", "/api/items", "GET, HEAD, POST"),
         ("POST", "/items", "GET, HEAD"),
         ("DELETE", "/items/1", "GET, HEAD"),
-        ("TRACE", "/api/items/1", "GET, HEAD"),
+        ("TRACE", "/api/items/1", "GET, HEAD, PATCH"),
     ],
 )
 def test_a_method_the_url_does_not_take_is_a_405(client, method, path, allow):

@@ -151,6 +151,14 @@ def test_two_app_instances_share_writes(memcached_url, committing_app):
     )
 
 
+def test_a_change_retires_only_the_pages_showing_it_everywhere(
+    memcached_url, committing_app
+):
+    shared_cache.assert_a_change_retires_only_the_pages_showing_it(
+        committing_app, settings_for(memcached_url)
+    )
+
+
 def test_server_killed_mid_run_fails_open_and_recovers(
     throwaway_memcached, committing_app, caplog
 ):

@@ -104,8 +104,8 @@ def test_a_read_between_flush_and_commit_is_retired_by_the_commit(
 
     changed = RequestCache.changed
 
-    def changed_then_another_process_reads(self, dataset):
-        changed(self, dataset)  # flushed and bumped; the commit is still to come
+    def changed_then_another_process_reads(self, dataset, *scopes):
+        changed(self, dataset, *scopes)  # flushed and bumped; the commit is to come
         other = threading.Thread(target=read)
         other.start()
         other.join()

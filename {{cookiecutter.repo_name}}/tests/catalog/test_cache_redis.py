@@ -50,6 +50,17 @@ def test_generations_never_expire(redis_url):
     assert redis.Redis.from_url(redis_url).ttl(key) == -1  # no expiry
 
 
+def test_scope_generations_never_expire(redis_url):
+    cache = make_cache(settings_for(redis_url, **{"cache.expiration_time": "30"}))
+    cache.bump("items", scopes=("item:7",))
+    cache.scope_generations("items", ["item:8"])  # created on first use
+    client = redis.Redis.from_url(redis_url)
+    for scope in ("item:7", "item:8"):
+        key = cache.region.key_mangler(cache._generation_key(f"items/{scope}"))
+        assert client.ttl(key) == -1
+    cache.drop_generations()
+
+
 def test_logical_expiry_regenerates(redis_url):
     cache = make_cache(settings_for(redis_url, **{"cache.expiration_time": "1"}))
     assert cache.get_or_create("items", "k", lambda: "old") == "old"
@@ -66,6 +77,14 @@ def test_corrupt_entries_are_regenerated(redis_url):
 
 def test_two_app_instances_share_writes(redis_url, committing_app):
     shared_cache.assert_two_app_instances_share_writes(
+        committing_app, settings_for(redis_url)
+    )
+
+
+def test_a_change_retires_only_the_pages_showing_it_everywhere(
+    redis_url, committing_app
+):
+    shared_cache.assert_a_change_retires_only_the_pages_showing_it(
         committing_app, settings_for(redis_url)
     )
 

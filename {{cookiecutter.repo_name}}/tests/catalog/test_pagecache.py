@@ -269,12 +269,13 @@ def test_a_flood_of_junk_urls_and_hosts_stores_nothing_and_evicts_nothing(
 
 @pytest.mark.usefixtures("keeps_data")
 @pytest.mark.parametrize("version_ttl", [0, 60])
-def test_a_write_retires_the_stored_pages(
+def test_a_write_retires_the_stored_pages_showing_it(
     testapp, probe, app, monkeypatch, version_ttl
 ):
+    """Which pages stay stored: ``test_scoped_pages.py``."""
     monkeypatch.setattr(app.registry.http_versions, "version_ttl", version_ttl)
     assert "Teapot" not in testapp.get("/").text
-    testapp.get("/api/items?page=1")
+    testapp.get("/api/items?page=3")  # the last page
     probe.renders = 0
 
     testapp.post_json("/api/items", NEW_ITEM, status=201)
@@ -283,7 +284,7 @@ def test_a_write_retires_the_stored_pages(
     assert "Teapot" in testapp.get("/").text  # this process's write: at once
     assert probe.renders > 0
     probe.renders = 0
-    testapp.get("/api/items?page=1")
+    assert testapp.get("/api/items?page=3").json["items"][-1]["name"] == "Teapot"
     assert probe.renders == 1
 
 
@@ -405,16 +406,14 @@ def test_version_is_reused_briefly_until_this_process_writes(
 
 def test_a_changed_source_version_drops_this_process_data(app, blank_request):
     """The mechanism, in one process: a version that differs from the one this
-    process saw last bumps its generation. Two real app instances sharing the
+    process checked last bumps its generation. Two real app instances sharing the
     data: tests/test_datasets.py (a write in one instance is seen by another)
     and test_multinode.py (two production servers)."""
     versions = datasets.Versions("r", cache_is_shared=False, version_ttl=0)
     versions.current(blank_request, catalog.DATASET)
     generation = blank_request.cache.generation(catalog.DATASET)
-    # Rewrite what this process saw last, so the source's version now differs.
-    versions._seen[catalog.DATASET] = versions._seen[catalog.DATASET]._replace(
-        tag="older"
-    )
+    # Rewrite what this process checked last, so the source's version now differs.
+    versions._checked[catalog.DATASET] = ("older", 0.0)
 
     versions.current(blank_request, catalog.DATASET)
 

@@ -108,6 +108,16 @@ class MemcachedPoolBackend(PyMemcacheBackend):
         else:
             super().set(key, value)
 
+    def set_multi(self, mapping):
+        """Lasting keys (scope generations) never expire here either."""
+        lasting_ones, others = {}, {}
+        for key, value in mapping.items():
+            (lasting_ones if lasting(key) else others)[key] = value
+        if lasting_ones:
+            self.client.set_many(lasting_ones, **{**self.set_arguments, "expire": 0})
+        if others:
+            super().set_multi(others)
+
     def ping(self):
         """For ``/healthz``: one ping can hit one server only; a dead server
         stays out of the ring until it is retried, so ask each one."""

@@ -75,6 +75,18 @@ class LastingKeys:
         else:
             super().set_serialized(key, value)
 
+    def set_serialized_multi(self, mapping):
+        if not any(lasting(key) for key in mapping):
+            super().set_serialized_multi(mapping)
+            return
+        pipe = self.writer_client.pipeline()
+        for key, value in mapping.items():
+            if lasting(key) or not self.redis_expiration_time:
+                pipe.set(key, value)
+            else:
+                pipe.setex(key, self.redis_expiration_time, value)
+        pipe.execute()
+
 
 class ServerBackend(LastingKeys, RedisBackend):
     """dogpile's Redis backend (one server)."""

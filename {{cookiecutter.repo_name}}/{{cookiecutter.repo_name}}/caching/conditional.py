@@ -7,6 +7,13 @@ querying the data or rendering a template (RFC 9110, section 13).
 
 ETags are weak (``W/``): they stand for the data version plus the code that
 renders it, not for exact bytes (a proxy that compresses keeps them valid).
+
+A page-cached view (``page_cache=``, page cache enabled) is stored per page
+and retires per scope (``datasets.py``), so its ETag comes from its bytes
+instead: a digest of the body (``body_tag``), the same in every worker, host
+and cache mode, new exactly when the page's bytes change. A warm page answers
+``If-None-Match`` from its stored entry (``pagecache.py``); a cold one is
+rendered, and a matching ``If-None-Match`` still gets its ``304``.
 """
 
 import hashlib
@@ -75,6 +82,11 @@ def not_modified(request, opaque_tag, last_modified):
     return since is not None and last_modified.replace(microsecond=0) <= since
 
 
+def body_tag(body):
+    """The opaque ETag of a page-cached page: a digest of its bytes."""
+    return hashlib.blake2b(body, digest_size=10).hexdigest()
+
+
 def conditional_view(view, info):
     """View deriver for the ``etag=<data set>`` option."""
     dataset = info.options.get("etag")
@@ -82,12 +94,23 @@ def conditional_view(view, info):
         return view
     info.registry.cache_datasets[dataset]  # unregistered: an error at start-up
     versions = info.registry.http_versions
+    by_body = bool(info.options.get("page_cache")) and getattr(
+        info.registry, "page_cache_enabled", False
+    )
 
     def conditional(context, request):
         if request.method not in ("GET", "HEAD"):
             return view(context, request)
         opaque_tag, last_modified = versions.current(request, dataset)
-        if not_modified(request, opaque_tag, last_modified):
+        if by_body:  # the version stamps the stored page; the bytes make the ETag
+            request.environ[VERSION] = (dataset, opaque_tag)
+            response = view(context, request)
+            if response.status_code != 200:
+                return response
+            opaque_tag = body_tag(response.body)
+            if not_modified(request, opaque_tag, last_modified):
+                response = HTTPNotModified()
+        elif not_modified(request, opaque_tag, last_modified):
             response = HTTPNotModified()
         else:
             request.environ[VERSION] = (dataset, opaque_tag)  # for the page cache

@@ -9,13 +9,32 @@ where ``articles_version(request)`` returns ``(token, last_modified or None)``
 from the source of truth (one indexed query such as ``max(id)`` and
 ``max(updated_at)``). Then ``etag="articles"``, ``page_cache=True``,
 ``request.cache.get_or_create("articles", ...)`` and ``request.cache.fragment``
-work for it, and a write retires all of it with one call::
+work for it, and a write retires it with one call::
 
-    request.cache.changed("articles")
+    request.cache.changed("articles")  # all of it (a delete, a bulk change)
+    request.cache.changed("articles", f"article:{article.id}")  # only that
+
+*Scopes* name parts of the data set, in the project's own words (opaque
+strings here, ``scopes.py``). A stored page names the ones it shows while the
+view runs::
+
+    request.cache.depends_on("articles", f"article:{article_id}", "new")
+
+and retires only when a write names one of them (or none: the whole data
+set); a page that names nothing depends on all of it. The data cache
+(``get_or_create``, ``fragment``) retires whole on any write.
+
+Each scope has a generation in the cache next to the data set's own (so it
+works across processes and hosts with Redis or Memcached). A stored page
+records the data set's version it was checked at, and its scopes'
+generations: while nothing was written its check costs nothing more; after a
+write it reads its scopes' generations in one cache call, and stays if none
+changed (``pagecache.current``).
 
 Which version an ETag stands for (``Versions.current``): the cache's
 generation token (no query) when the cache is shared and healthy, else the
-registered version function.
+registered version function. Page-cached views take their ETag from their
+bytes instead (``conditional.body_tag``).
 """
 
 import functools
@@ -92,6 +111,9 @@ class Versions:
         self.cache_is_shared = cache_is_shared  # ``Cache.shared``
         self.version_ttl = version_ttl
         self._seen = {}  # dataset -> SourceVersion last read by this process
+        # dataset -> (tag, time.monotonic()) when this process last compared
+        # the source's version with the one before, for others' writes
+        self._checked = {}
 
     def current(self, request, dataset):
         """``(opaque_tag, last_modified or None)`` for ``dataset``."""
@@ -133,24 +155,31 @@ class Versions:
         """The registered version function's answer, reused for ``version_ttl`` seconds.
 
         Safe with the per-process (memory) cache: a write in this process bumps
-        its generation, which retires the reused version at once (read your own
-        writes); another worker's write is seen within ``version_ttl`` (default
-        1 s, far below the one-minute ``PUBLIC`` max-age browsers already
-        reuse). A version that changed under this process (another worker
-        wrote) bumps this process's generation, so its cached data and pages
-        of the set are dropped too, instead of living ``cache.expiration_time``.
+        its generations, which retires the reused version at once (read your own
+        writes, scope by scope); another worker's write is seen within
+        ``version_ttl`` (default 1 s, far below the one-minute ``PUBLIC``
+        max-age browsers already reuse). Which parts another worker changed is
+        not known here: a version that changed since this process last checked
+        (at most once per ``version_ttl``) retires all of the data set in this
+        process (its whole generation), instead of living
+        ``cache.expiration_time``. A re-read caused by this process's own write
+        within that time is not a check: it cannot tell whether only this
+        process wrote, so the next check still compares with the version from
+        before it.
         """
         generation = request.cache.generation(dataset)
         now = time.monotonic()
         reusable = self._reusable(dataset, generation, now)
         if reusable:
             return reusable.tag, reusable.last_modified
-        seen = self._seen.get(dataset)
         token, last_modified = request.registry.cache_datasets[dataset].version(request)
         tag = self._tag(dataset, "v" + token)
-        if seen is not None and seen.tag != tag:
-            request.cache.bump(dataset)
-            generation = request.cache.generation(dataset)
+        checked = self._checked.get(dataset)
+        if checked is None or now >= checked[1] + self.version_ttl:
+            if checked is not None and checked[0] != tag:
+                request.cache.bump(dataset)  # its whole generation: everything
+                generation = request.cache.generation(dataset)
+            self._checked[dataset] = (tag, now)
         self._seen[dataset] = SourceVersion(
             tag, last_modified, generation, now + self.version_ttl
         )

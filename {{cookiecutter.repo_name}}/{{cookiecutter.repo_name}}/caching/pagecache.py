@@ -12,21 +12,25 @@ parsed from the path instead.
 How a page travels:
 
 1. **Miss.** Pyramid runs as usual: ``conditional.conditional_view`` looks up the
-   data set's version, the view renders, and ``page_cache_view`` (the view
-   deriver below) marks the request with that version. ``PageCache``, a WSGI
-   wrapper around the Pyramid app, then stores the *finished* response: every
-   final header (Cache-Control, ETag, security headers) and the body.
+   data set's version, the view renders (naming the scopes it shows with
+   ``request.cache.depends_on``), and ``page_cache_view`` (the view deriver
+   below) marks the request with that version and the scopes' generations,
+   read after the view (``made_at``: not if a write began meanwhile). The
+   page's ETag is a digest of its body. ``PageCache``, a WSGI wrapper around
+   the Pyramid app, then stores the *finished* response: every final header
+   (Cache-Control, ETag, security headers) and the body.
 2. **Hit.** ``PageCache`` finds the entry in this process's copy, or reads it
    together with the data sets' current generations in one cache call (a
-   single MGET with Redis or Memcached). When the entry was made from the
-   current version it answers from it, and a matching ``If-None-Match`` gets
-   its 304 there: no request object, tweens, routing, transaction machinery or
-   view. On a warm page those were the only costs left, several times the
-   cache read.
+   single MGET with Redis or Memcached). When the entry was made (or last
+   checked) at the current version, or a write since changed none of its
+   scopes (one more cache call, then it is re-stamped: ``current``), it
+   answers from it, and a matching ``If-None-Match`` gets its 304 there: no
+   request object, tweens, routing, transaction machinery or view. On a warm
+   page those were the only costs left, several times the cache read.
 3. **Undecided.** When the version must come from the database (per-process
    memory cache past ``httpcache.version_ttl``, or the cache is down) or the
    request carries only ``If-Modified-Since``, Pyramid handles it and
-   ``page_cache_view`` serves the stored body once the version agrees: one
+   ``page_cache_view`` serves the stored body once it is current: one
    version lookup, no view, no template.
 
 Key (``page_key``): the canonical origin (``web/hosts.py``: scheme and an
@@ -39,9 +43,10 @@ its parser gives back (``page=01``, ``PAGE=1``, Unicode digits). Answering
 beats redirecting to the canonical URL here: it costs nothing, keeps every
 URL working (links from elsewhere, a client adding ``utm_`` tags) and an
 attacker gains nothing but an uncached request, which the same client could
-have made anyway. The entry records the version it was rendered from, so a
-write (a new generation) retires every stored page of the data set: at once
-in the writing process, within ``httpcache.version_ttl`` in the others (see
+have made anyway. The entry records the version and the scopes' generations
+it was rendered from, so a write retires the stored pages showing what it
+changed (all of the data set's, for a write that names no scope): at once in
+the writing process, within ``httpcache.version_ttl`` in the others (see
 ``PageCache``). Entries also expire after ``cache.expiration_time``.
 
 Never looked up nor stored: requests with ``Authorization``. Never stored:
@@ -76,7 +81,7 @@ from .lru import LockedLRU
 from .personal import READS, is_personal
 
 # environ keys shared with ``page_cache_view`` (inside Pyramid)
-STORE_AS = "pagecache.store_as"  # (dataset, version tag) of a storable page
+STORE_AS = "pagecache.store_as"  # (dataset, version tag, depends) of a storable page
 KEY = "pagecache.key"  # the page's key, set only when it may be stored
 ROUTE = "pagecache.route"  # the route the key was made for
 # Added by the server on every response, so never stored.
@@ -95,11 +100,15 @@ MAX_AGE = re.compile(r"max-age=(\d+)")
 
 class EntryFields(NamedTuple):
     dataset: str
-    tag: str  # the data version the page was rendered from
+    tag: str  # its ETag's opaque tag: a digest of the body (conditional.body_tag)
     expires_at: float  # time.time() after which the entry is not used
     max_age: int | None  # for a fresh Expires header on each hit; None: no Expires
     headers: tuple  # ((name, value), ...), final, without PER_RESPONSE_HEADERS
     body: bytes
+    stamp: str = ""  # the data set's version it is known current at
+    # ((scope generation name, generation), ...) it was rendered at, or None:
+    # it depends on all of the data set (its view named no scope)
+    depends: tuple | None = None
 
 
 class Entry(EntryFields):
@@ -270,7 +279,8 @@ def storable(request, response):
 
 def entry_from(store_as, status, headers, body, expiration_time):
     """An ``Entry`` of the finished response, or None if it must not be kept."""
-    dataset, tag = store_as
+    dataset, stamp, depends = store_as
+    tag = conditional.body_tag(body)
     if not status.startswith("200 "):
         return None
     kept, max_age, has_expires, etag = [], None, False, None
@@ -298,6 +308,8 @@ def entry_from(store_as, status, headers, body, expiration_time):
         max_age if has_expires else None,
         tuple(kept),
         body,
+        stamp,
+        depends,
     )
 
 
@@ -309,7 +321,14 @@ def encode(entry, in_process):
         text = entry.body.decode("utf-8")  # any body that is valid UTF-8
     except UnicodeDecodeError:
         return None
-    return [*entry[:4], [list(header) for header in entry.headers], text]
+    depends = None if entry.depends is None else [list(d) for d in entry.depends]
+    return [
+        *entry[:4],
+        [list(header) for header in entry.headers],
+        text,
+        entry.stamp,
+        depends,
+    ]
 
 
 def decode(value):
@@ -317,7 +336,7 @@ def decode(value):
     if isinstance(value, Entry):
         return value
     try:
-        dataset, tag, expires_at, max_age, headers, body = value
+        dataset, tag, expires_at, max_age, headers, body, stamp, depends = value
         return Entry(
             dataset,
             tag,
@@ -325,14 +344,31 @@ def decode(value):
             max_age,
             tuple((name, header_value) for name, header_value in headers),
             body.encode("utf-8"),
+            stamp,
+            None if depends is None else tuple((name, gen) for name, gen in depends),
         )
     except (TypeError, ValueError, AttributeError):
         return None
 
 
-def usable(entry, tag):
-    """Was ``entry`` rendered from version ``tag``, and is it within its expiry?"""
-    return entry is not None and entry.tag == tag and entry.expires_at >= time.time()
+def current(entry, stamp, cache):
+    """``entry`` if it is current at the data set's version ``stamp``, else None.
+
+    Within its expiry, and either made at that version (no write since: no
+    lookup) or showing none of what changed since: the generations of the
+    scopes it depends on are still the ones it was made at (one round trip).
+    Then it is returned re-stamped, so the next hit needs no lookup.
+    """
+    if entry is None or entry.expires_at < time.time():
+        return None
+    if entry.stamp == stamp:
+        return entry
+    if entry.depends is None:
+        return None
+    generations = cache.generations([name for name, _ in entry.depends])
+    if any(generations.get(name) != made_at for name, made_at in entry.depends):
+        return None
+    return entry._replace(stamp=stamp)
 
 
 class PageStore:
@@ -376,11 +412,14 @@ class PageStore:
         self.keep(key, entry)
 
 
-def stored_body(request, tag):
-    """The stored page for this request at version ``tag``, or None."""
-    entry = request.registry.page_store.get(request.environ[KEY])
-    if not usable(entry, tag):
+def stored_body(request, stamp):
+    """The stored page for this request at version ``stamp``, or None."""
+    store = request.registry.page_store
+    key = request.environ[KEY]
+    entry = current(store.get(key), stamp, store.cache)
+    if entry is None:
         return None
+    store.keep(key, entry)
     content_type = next(
         (value for name, value in entry.headers if name.lower() == "content-type"),
         "application/octet-stream",
@@ -422,15 +461,40 @@ def page_cache_view(view, info):
             return view(context, request)
         response = stored_body(request, version[1])
         if response is None:
+            before = request.cache.generation(dataset)  # read with the version
             response = view(context, request)
             if storable(request, response):
-                request.environ[STORE_AS] = version
+                store_as = made_at(request, dataset, version[1], before)
+                if store_as is not None:
+                    request.environ[STORE_AS] = store_as
         return response
 
     return page_cached
 
 
 page_cache_view.options = ("page_cache",)
+
+
+def made_at(request, dataset, stamp, before):
+    """``STORE_AS`` of a page just rendered, or None if a write may have raced it.
+
+    The generations of the scopes the view named are read after it ran, then
+    the data set's generation again: unchanged since before the view means no
+    write began meanwhile (``Cache.bump`` replaces it first and last), so the
+    page shows the data of the scope generations it records. A page that
+    named no scope needs no check: its stamp, read before the view, is
+    already older than any write made while it rendered.
+    """
+    cache = request.registry.cache
+    scopes = request.cache.scopes.get(dataset)
+    if not scopes or not cache.healthy:
+        # The version read before the view alone: any write retires the page.
+        # (With the cache down, generations are made up on each read.)
+        return dataset, stamp, None
+    depends = tuple(sorted(cache.scope_generations(dataset, scopes).items()))
+    if cache.generation(dataset) != before or not cache.healthy:
+        return None
+    return dataset, stamp, depends
 
 
 # -- serving ---------------------------------------------------------------------
@@ -474,10 +538,6 @@ class PageCache:
         if (
             environ["REQUEST_METHOD"] not in ("GET", "HEAD")
             or "HTTP_AUTHORIZATION" in environ  # per user: never looked up
-            or (
-                "HTTP_IF_MODIFIED_SINCE" in environ
-                and "HTTP_IF_NONE_MATCH" not in environ
-            )  # a date comparison: Pyramid's conditional_view decides
         ):
             return self.app(environ, start_response)
         found = request_key(environ, self.routes, self.known_urls)
@@ -485,6 +545,10 @@ class PageCache:
             return self.app(environ, start_response)
         key, environ[ROUTE] = found
         environ[KEY] = key
+        if "HTTP_IF_MODIFIED_SINCE" in environ and "HTTP_IF_NONE_MATCH" not in environ:
+            # A date comparison: Pyramid's conditional_view decides (its 304
+            # carries the ETag, made from the stored body when it is current).
+            return self._render_and_store(environ, start_response, key)
         entry = None if self._wrote_recently(environ) else self._local_entry(key)
         if entry is None:
             entry = self._shared_entry(key)
@@ -497,16 +561,21 @@ class PageCache:
         return marker is not None and f"{marker}=" in environ.get("HTTP_COOKIE", "")
 
     def _local_entry(self, key):
-        """This process's copy, if its version is known to be current: no round trip."""
+        """This process's copy, if its version is known to be current.
+
+        No round trip, unless a write since it was stamped makes it check its
+        scopes (once per write: it is re-stamped).
+        """
         entry = self.store.kept(key)
         if entry is None:
             return None
         generation = self.cache.recent_generation(
             entry.dataset, self.versions.version_ttl
         )
-        if generation is None or not self._current(entry, generation):
-            return None
-        return entry
+        found = self._current(entry, generation)
+        if found is not None and found is not entry:  # re-stamped
+            self.store.keep(key, found)
+        return found
 
     def _shared_entry(self, key):
         """The entry and the current generations, in one round trip if shared."""
@@ -518,15 +587,19 @@ class PageCache:
         else:
             generations, value = self.cache.peek(self.datasets, key)
             entry = None if value is None else decode(value)
-        if entry is None or not self._current(entry, generations.get(entry.dataset)):
+        if entry is None:
             return None
-        self.store.keep(key, entry)
+        entry = self._current(entry, generations.get(entry.dataset))
+        if entry is not None:
+            self.store.keep(key, entry)
         return entry
 
     def _current(self, entry, generation):
-        return generation is not None and usable(
-            entry, self.versions.known(entry.dataset, generation)
-        )
+        """``entry`` (maybe re-stamped) if current at the data set's ``generation``."""
+        if generation is None:
+            return None
+        stamp = self.versions.known(entry.dataset, generation)
+        return None if stamp is None else current(entry, stamp, self.cache)
 
     def _answer(self, entry, environ, start_response):
         answer = entry.answer

@@ -4,6 +4,7 @@ from markupsafe import Markup
 from pyramid.renderers import render
 
 from ..rendering import TEMPLATES
+from .scopes import WHOLE
 
 # environ key: where the request's committed write is in the database's log
 # (a fixed-width hex string, so text order is log order), set by the database
@@ -23,6 +24,7 @@ class RequestCache:
         self.cache = cache
         self.request = request
         self.generations = {}
+        self.scopes = {}  # dataset -> the parts of it this request's page shows
 
     @property
     def healthy(self):
@@ -36,9 +38,9 @@ class RequestCache:
             self.generations[dataset] = self.cache.generation(dataset)
         return self.generations[dataset]
 
-    def bump(self, dataset, position=None):
+    def bump(self, dataset, position=None, scopes=(WHOLE,)):
         self.generations.pop(dataset, None)
-        self.cache.bump(dataset, position)
+        self.cache.bump(dataset, position, scopes)
 
     def newest_commit_position(self):
         """The newest commit position named by a generation this request read.
@@ -49,18 +51,26 @@ class RequestCache:
         positions = [token.partition("@")[2] for token in self.generations.values()]
         return max(positions, default="") or None
 
-    def changed(self, dataset):
-        """A write changed ``dataset``: retire its cached data, pages and ETags.
+    def changed(self, dataset, *scopes):
+        """A write changed ``dataset``: retire its cached data and pages showing it.
 
-        The one call a write makes. It bumps the generation now, so the rest of
-        this request (and tests, whose transaction never commits) see the new
-        version; and, inside a transaction (pyramid_tm), again after commit,
-        because another process may have cached the old rows under the first
-        new generation before the commit made the write visible. The second
-        generation names the commit's position (``COMMIT_POSITION``) when the
-        database layer gives one.
+        The one call a write makes. ``scopes`` name the parts it changed, in
+        the project's own words (``changed("items", f"item:{id}")``): only
+        the stored pages that named one of them (``depends_on``) retire, and
+        every ETag follows its page's bytes. No scope: all of the data set
+        retires (a delete, a bulk change). The data cache (``get_or_create``,
+        ``fragment``) retires whole either way.
+
+        It bumps the generations now, so the rest of this request (and tests,
+        whose transaction never commits) see the new version; and, inside a
+        transaction (pyramid_tm), again after commit, because another process
+        may have cached the old rows under the first new generations before
+        the commit made the write visible. The second generation names the
+        commit's position (``COMMIT_POSITION``) when the database layer gives
+        one.
         """
-        self.bump(dataset)
+        scopes = scopes or (WHOLE,)
+        self.bump(dataset, scopes=scopes)
         manager = getattr(self.request, "tm", None)  # pyramid_tm, when included
         if manager is None:
             return
@@ -73,9 +83,21 @@ class RequestCache:
         current.addAfterCommitHook(
             lambda committed: (
                 committed
-                and self.bump(dataset, self.request.environ.get(COMMIT_POSITION))
+                and self.bump(
+                    dataset, self.request.environ.get(COMMIT_POSITION), scopes
+                )
             )
         )
+
+    def depends_on(self, dataset, *scopes):
+        """The page being made shows these parts of ``dataset`` (and no other).
+
+        Called while the view runs, with the scopes writes name in
+        ``changed``: the stored page then retires only when one of them
+        changes (or the whole data set does). A page that names none depends
+        on all of its data set.
+        """
+        self.scopes.setdefault(dataset, set()).update(scopes)
 
     def get_or_create(self, dataset, key, creator):
         return self.cache.get_or_create(

@@ -3,8 +3,10 @@
 Invalidation works across processes by *generations*: each data set has a
 token stored in the cache itself; keys embed it, and a write replaces it
 (``Cache.bump``), so every process sharing the backend stops reading the old
-keys at once. The token never expires on the server (``backends.LASTING``);
-the keys that embed it do. Values are stored as JSON (orjson) in the shared
+keys at once. Parts of a data set (scopes, ``scopes.py``) have generations of
+their own, which stored pages compare (``pagecache.current``). Generations
+never expire on the server (``backends.LASTING``); the keys that embed them
+do. Values are stored as JSON (orjson) in the shared
 backends: plain data survives deploys, and an entry that cannot be decoded
 (corrupt bytes, old format) is a miss, never a 500.
 """
@@ -20,6 +22,7 @@ from pyramid.settings import asbool
 from . import backends
 from .failopen import CircuitBreaker, FailOpen
 from .request import RequestCache
+from .scopes import WHOLE, scope_name
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +78,64 @@ class Cache:
         self._recent[key] = (generation, self.clock())
         return generation
 
-    def bump(self, dataset, position=None):
-        """Invalidate every key of ``dataset`` in every process sharing the backend.
+    def bump(self, dataset, position=None, scopes=(WHOLE,)):
+        """Retire ``scopes`` of ``dataset`` in every process sharing the backend.
 
-        ``position``: the commit the new generation stands for (see
-        ``request.COMMIT_POSITION``), kept after an ``@`` in its token.
+        ``scopes`` (opaque strings, see ``scope_name``) each have a generation
+        of their own; ``WHOLE`` (the default) is one every stored page depends
+        on, so it retires all of the data set. The data set's own generation
+        (the coarse "something changed") is replaced before and after them: a
+        page rendered before the write then never passes the store-time check
+        (``pagecache.page_cache_view``) with the scopes' new generations, and
+        a page re-validated while the write is under way keeps the older
+        coarse generation, so it is checked again. ``position``: the commit
+        the new generation stands for (see ``request.COMMIT_POSITION``), kept
+        after an ``@`` in its token.
         """
         key = self._generation_key(dataset)
-        generation = new_generation() + (f"@{position}" if position else "")
+        suffix = f"@{position}" if position else ""
+        scoped = {
+            self._generation_key(scope_name(dataset, scope)): new_generation()
+            for scope in scopes
+        }
+        # Three calls, in this order on every backend (one multi-key write may
+        # reach several servers in any order).
+        self.region.set(key, new_generation() + suffix)
+        self.region.set_multi(scoped)
+        generation = new_generation() + suffix
         self.region.set(key, generation)
-        self._recent[key] = (generation, self.clock())
+        now = self.clock()
+        self._recent.update((name, (value, now)) for name, value in scoped.items())
+        self._recent[key] = (generation, now)
+
+    def scope_generations(self, dataset, scopes):
+        """``{scope name: generation}`` of ``scopes`` and ``WHOLE``, in one round trip.
+
+        Missing ones are created (set, not compared: two processes creating the
+        same one at once only make a page look changed once, never unchanged).
+        """
+        names = [scope_name(dataset, scope) for scope in (WHOLE, *scopes)]
+        found = self.generations(names)
+        missing = {name: new_generation() for name in names if name not in found}
+        if missing:
+            self.region.set_multi(
+                {self._generation_key(name): value for name, value in missing.items()}
+            )
+            now = self.clock()
+            for name, value in missing.items():
+                self._recent[self._generation_key(name)] = (value, now)
+        return {**found, **missing}
+
+    def generations(self, names):
+        """``{name: generation}`` of those of ``names`` that exist: one round trip."""
+        values = self.region.get_multi(
+            [self._generation_key(name) for name in names], ignore_expiration=True
+        )
+        return {
+            name: value
+            for name, value in zip(names, values, strict=True)
+            if value is not NO_VALUE
+        }
 
     def drop_generations(self):
         """Delete this namespace's generation keys that this process used.

@@ -16,6 +16,7 @@ from .queries import (
     home,
     item_detail,
     item_page,
+    update_item,
     version,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "home",
     "item_detail",
     "item_page",
+    "update_item",
     "version",
 ]
 

@@ -1,4 +1,4 @@
-"""The example's JSON body for a new item: a plain parser, clear messages."""
+"""The example's JSON bodies (a new item, a change): plain parsers, clear messages."""
 
 from dataclasses import dataclass
 
@@ -20,8 +20,30 @@ class NewItem:
     tags: tuple = ()
 
 
+@dataclass(frozen=True)
+class ItemChange:
+    """The fields a ``PATCH`` sets; None: left as it is."""
+
+    name: str | None = None
+    price_cents: int | None = None
+
+
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _name_error(name):
+    if not isinstance(name, str) or not name.strip():
+        return "required, a non-empty string"
+    if len(name) > MAX_NAME:
+        return f"at most {MAX_NAME} characters"
+    return None
+
+
+def _price_error(price):
+    if not _is_int(price) or not 0 <= price <= MAX_PRICE_CENTS:
+        return f"required, an integer from 0 to {MAX_PRICE_CENTS}"
+    return None
 
 
 def parse_new_item(body):
@@ -30,13 +52,13 @@ def parse_new_item(body):
         raise InvalidInput({"body": "must be a JSON object"})
     errors = {}
     name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
-        errors["name"] = "required, a non-empty string"
-    elif len(name) > MAX_NAME:
-        errors["name"] = f"at most {MAX_NAME} characters"
     price = body.get("price_cents")
-    if not _is_int(price) or not 0 <= price <= MAX_PRICE_CENTS:
-        errors["price_cents"] = f"required, an integer from 0 to {MAX_PRICE_CENTS}"
+    for field, error in (
+        ("name", _name_error(name)),
+        ("price_cents", _price_error(price)),
+    ):
+        if error:
+            errors[field] = error
     category_id = body.get("category_id")
     if not _is_int(category_id) or not 1 <= category_id <= MAX_ID:
         errors["category_id"] = f"required, an integer from 1 to {MAX_ID}"
@@ -63,4 +85,31 @@ def parse_new_item(body):
         category_id=category_id,
         description=description,
         tags=tuple(dict.fromkeys(tag.strip() for tag in tags)),
+    )
+
+
+CHANGEABLE = ("name", "price_cents")
+
+
+def parse_item_change(body):
+    """Return an ``ItemChange`` from a decoded JSON body, or raise ``InvalidInput``.
+
+    Each field given is checked as for a new item; at least one is required,
+    and no other.
+    """
+    if not isinstance(body, dict):
+        raise InvalidInput({"body": "must be a JSON object"})
+    errors = {field: "cannot be changed" for field in body if field not in CHANGEABLE}
+    if not any(field in body for field in CHANGEABLE):
+        errors["body"] = "give name, price_cents or both"
+    name, price = body.get("name"), body.get("price_cents")
+    if "name" in body and _name_error(name):
+        errors["name"] = _name_error(name)
+    if "price_cents" in body and _price_error(price):
+        errors["price_cents"] = _price_error(price)
+    if errors:
+        raise InvalidInput(errors)
+    return ItemChange(
+        name=None if name is None else name.strip(),
+        price_cents=price,
     )

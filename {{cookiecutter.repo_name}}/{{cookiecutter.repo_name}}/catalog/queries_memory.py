@@ -9,6 +9,7 @@ import threading
 import uuid
 from datetime import datetime, timezone
 
+from . import scopes
 from .sample import CATEGORIES, DEFAULT_ITEMS, sample_item
 
 DATASET = "items"
@@ -124,10 +125,31 @@ def create_item(request, new_item):
             "created_at": datetime.now(timezone.utc).isoformat(),
         }
         catalog.items.append(item)
-        catalog.revision = uuid.uuid4().hex[:12]
-        catalog.modified = datetime.now(timezone.utc)
-    request.cache.changed(DATASET)
+        _revised(catalog)
+    request.cache.changed(DATASET, scopes.NEW)  # ids ascend: the last page, home
     return copy.deepcopy(item)
+
+
+def update_item(request, item_id, change):
+    """Apply ``change`` (a validated ``ItemChange``); the item's detail, or None."""
+    catalog = _catalog(request)
+    with catalog.lock:
+        if not 1 <= item_id <= len(catalog.items):
+            return None
+        item = catalog.items[item_id - 1]
+        if change.name is not None:
+            item["name"] = change.name
+        if change.price_cents is not None:
+            item["price_cents"] = change.price_cents
+        _revised(catalog)
+        detail = copy.deepcopy(item)
+    request.cache.changed(DATASET, scopes.item(item_id))
+    return detail
+
+
+def _revised(catalog):
+    catalog.revision = uuid.uuid4().hex[:12]
+    catalog.modified = datetime.now(timezone.utc)
 
 
 def version(request):

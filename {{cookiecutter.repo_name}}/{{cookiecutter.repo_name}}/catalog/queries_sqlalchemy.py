@@ -6,7 +6,8 @@ pages only display their rows: they read plain rows (SQLAlchemy Core, no ORM
 instances, identity map or relationship loaders: several times cheaper per
 row) from statements built once at import; the detail page and the write use
 the ORM.
-A write retires the cached "items" data set with ``request.cache.changed``.
+A write retires what it changed with one ``request.cache.changed`` call,
+naming the parts of the "items" data set it touched (``scopes.py``).
 """
 
 from datetime import timezone
@@ -14,6 +15,7 @@ from datetime import timezone
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
+from . import scopes
 from .models import Category, Item, Tag, item_tags
 
 DATASET = "items"
@@ -139,11 +141,7 @@ def item_detail(request, item_id):
     )
     if item is None:
         return None
-    return {
-        **_summary(item),
-        "description": item.description,
-        "created_at": item.created_at.isoformat(),
-    }
+    return _detail(item)
 
 
 def category_ids(request):
@@ -165,7 +163,30 @@ def create_item(request, new_item):
     )
     db.add(item)
     db.flush()
-    request.cache.changed(DATASET)  # now, and again once the transaction commits
+    # Now, and again once the transaction commits. Ids ascend: a new item
+    # shows on the last list page and among home's latest (``scopes.NEW``).
+    request.cache.changed(DATASET, scopes.NEW)
+    return _detail(item)
+
+
+def update_item(request, item_id, change):
+    """Apply ``change`` (a validated ``ItemChange``): its detail, or None if unknown."""
+    db = request.dbsession
+    item = db.scalar(
+        _listing().options(undefer(Item.description)).where(Item.id == item_id)
+    )
+    if item is None:
+        return None
+    if change.name is not None:
+        item.name = change.name
+    if change.price_cents is not None:
+        item.price_cents = change.price_cents
+    db.flush()
+    request.cache.changed(DATASET, scopes.item(item_id))
+    return _detail(item)
+
+
+def _detail(item):
     return {
         **_summary(item),
         "description": item.description,

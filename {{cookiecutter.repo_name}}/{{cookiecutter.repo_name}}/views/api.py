@@ -1,6 +1,6 @@
-"""The JSON API: list, detail and create.
+"""The JSON API: list, detail, create and change.
 
-CSRF: the create view accepts only ``Content-Type: application/json``. A
+CSRF: the create and change views accept only ``Content-Type: application/json``. A
 cross-site page cannot send that without a CORS preflight, which this app never
 grants, so the JSON API needs no CSRF token (``require_csrf=False``); HTML forms
 keep the default token check (``security.py``).
@@ -15,7 +15,8 @@ from pyramid.view import view_config
 
 from .. import catalog
 from ..caching import policies
-from ..catalog.input import parse_new_item
+from ..catalog import scopes
+from ..catalog.input import parse_item_change, parse_new_item
 from ..validation import InvalidInput, parse_id
 from .listing import LISTING_PARAMETERS, item_listing
 
@@ -31,7 +32,7 @@ MAX_BODY_BYTES = 64 * 1024
     page_cache=LISTING_PARAMETERS,
 )
 def list_items(request):
-    return item_listing(request)
+    return item_listing(request)  # names the items it shows (depends_on)
 
 
 @view_config(
@@ -51,28 +52,21 @@ def get_item(request):
     )
     if detail is None:
         raise HTTPNotFound(f"There is no item {item_id}.")
+    request.cache.depends_on(catalog.DATASET, *scopes.of_items([detail]))
     return detail
 
 
-@view_config(
-    route_name="api_items",
-    request_method="POST",
-    renderer="json",
-    http_cache=policies.NO_STORE,
-    require_csrf=False,
-)
+# A JSON write: never stored; JSON only, so no CSRF token (see above).
+JSON_WRITE = {
+    "renderer": "json",
+    "http_cache": policies.NO_STORE,
+    "require_csrf": False,
+}
+
+
+@view_config(route_name="api_items", request_method="POST", **JSON_WRITE)
 def create_item(request):
-    if request.content_type != "application/json":
-        raise HTTPUnsupportedMediaType("Send the item as application/json.")
-    # Every body is read whole before the app runs (web/bodies.py), within the
-    # app's limit (app.max_body_bytes): Content-Length is exact.
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise HTTPRequestEntityTooLarge(f"At most {MAX_BODY_BYTES} bytes.")
-    try:
-        body = request.json_body
-    except (ValueError, RecursionError):  # RecursionError: nested too deep
-        raise InvalidInput({"body": "must be valid JSON (UTF-8)"}) from None
-    new_item = parse_new_item(body)
+    new_item = parse_new_item(json_body(request))
     try:
         created = catalog.create_item(request, new_item)
     except catalog.UnknownCategory:
@@ -80,3 +74,27 @@ def create_item(request):
     request.response.status_int = 201
     request.response.location = request.route_url("api_item", id=created["id"])
     return created
+
+
+@view_config(route_name="api_item", request_method="PATCH", **JSON_WRITE)
+def update_item(request):
+    item_id = parse_id(request.matchdict["id"])
+    change = parse_item_change(json_body(request))
+    updated = catalog.update_item(request, item_id, change)
+    if updated is None:
+        raise HTTPNotFound(f"There is no item {item_id}.")
+    return updated
+
+
+def json_body(request):
+    """The request's JSON body, decoded; a clear 4xx for anything else."""
+    if request.content_type != "application/json":
+        raise HTTPUnsupportedMediaType("Send the item as application/json.")
+    # Every body is read whole before the app runs (web/bodies.py), within the
+    # app's limit (app.max_body_bytes): Content-Length is exact.
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise HTTPRequestEntityTooLarge(f"At most {MAX_BODY_BYTES} bytes.")
+    try:
+        return request.json_body
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
+        raise InvalidInput({"body": "must be valid JSON (UTF-8)"}) from None

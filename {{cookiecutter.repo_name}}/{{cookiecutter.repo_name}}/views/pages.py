@@ -5,6 +5,7 @@ from pyramid.view import view_config
 
 from .. import catalog
 from ..caching import policies
+from ..catalog import scopes
 from ..rendering import template
 from ..validation import parse_id
 from .listing import LISTING_PARAMETERS, item_listing
@@ -21,6 +22,12 @@ from .listing import LISTING_PARAMETERS, item_listing
 def home(request):
     summary = request.cache.get_or_create(
         catalog.DATASET, "home", lambda: catalog.home(request)
+    )
+    request.cache.depends_on(
+        catalog.DATASET,
+        scopes.NEW,  # the latest items and the counts change with every insert
+        *scopes.of_items(summary["latest"]),
+        *(scopes.category(category["id"]) for category in summary["categories"]),
     )
     return {"summary": summary}
 
@@ -57,4 +64,5 @@ def item(request):
     )
     if detail is None:
         raise HTTPNotFound(f"There is no item {item_id}.")
+    request.cache.depends_on(catalog.DATASET, *scopes.of_items([detail]))
     return {"item": detail}
