@@ -25,6 +25,7 @@ from {{ cookiecutter.repo_name }}.caching.failopen import (
     FailOpenMutex,
     well_formed,
 )
+from {{ cookiecutter.repo_name }}.caching import store
 from {{ cookiecutter.repo_name }}.caching.store import Cache, cache_from_settings
 
 
@@ -102,6 +103,17 @@ def test_memory_cache_is_bounded():
     for number in range(50):
         cache.get_or_create("items", str(number), lambda number=number: number)
     assert len(cache.region.backend.proxied._cache) <= 10
+
+
+def test_the_generations_a_process_remembers_are_bounded(monkeypatch, memory_cache):
+    monkeypatch.setattr(store, "RECENT_LIMIT", 10)
+    for number in range(25):  # a scope per row: as many as the rows touched
+        memory_cache.bump("items", scopes=(f"item:{number}",))
+        assert memory_cache.recent_generation("items", max_age=60) is not None
+    assert len(memory_cache._recent) <= 10
+    # A forgotten generation is read again from the cache, unchanged.
+    generations = memory_cache.scope_generations("items", ["item:0"])
+    assert memory_cache.scope_generations("items", ["item:0"]) == generations
 
 
 def test_memory_backend_says_it_is_per_process(caplog):

@@ -26,6 +26,9 @@ from .scopes import WHOLE, scope_name
 
 log = logging.getLogger(__name__)
 
+# Generations a process remembers reading (``Cache._remember``).
+RECENT_LIMIT = 100_000
+
 DEFAULTS = {
     "cache.url": "memory://",
     "cache.expiration_time": "300",
@@ -57,6 +60,17 @@ class Cache:
         # generation key -> (generation, self.clock() when this process read it)
         self._recent = {}
 
+    def _remember(self, generations):
+        """Note ``{generation key: generation}`` as read or made now.
+
+        Bounded: with a scope per row a process may touch millions; past
+        ``RECENT_LIMIT`` it starts over (a forgotten one is asked for again).
+        """
+        if len(self._recent) + len(generations) > RECENT_LIMIT:
+            self._recent.clear()
+        now = self.clock()
+        self._recent.update((key, (value, now)) for key, value in generations.items())
+
     @property
     def healthy(self):
         return self.breaker.healthy
@@ -75,7 +89,7 @@ class Cache:
         """The current token of ``dataset``; created on first use (or after loss)."""
         key = self._generation_key(dataset)
         generation = self.region.get_or_create(key, new_generation, expiration_time=-1)
-        self._recent[key] = (generation, self.clock())
+        self._remember({key: generation})
         return generation
 
     def bump(self, dataset, position=None, scopes=(WHOLE,)):
@@ -104,9 +118,7 @@ class Cache:
         self.region.set_multi(scoped)
         generation = new_generation() + suffix
         self.region.set(key, generation)
-        now = self.clock()
-        self._recent.update((name, (value, now)) for name, value in scoped.items())
-        self._recent[key] = (generation, now)
+        self._remember({**scoped, key: generation})
 
     def scope_generations(self, dataset, scopes):
         """``{scope name: generation}`` of ``scopes`` and ``WHOLE``, in one round trip.
@@ -118,12 +130,11 @@ class Cache:
         found = self.generations(names)
         missing = {name: new_generation() for name in names if name not in found}
         if missing:
-            self.region.set_multi(
-                {self._generation_key(name): value for name, value in missing.items()}
-            )
-            now = self.clock()
-            for name, value in missing.items():
-                self._recent[self._generation_key(name)] = (value, now)
+            created = {
+                self._generation_key(name): value for name, value in missing.items()
+            }
+            self.region.set_multi(created)
+            self._remember(created)
         return {**found, **missing}
 
     def generations(self, names):
