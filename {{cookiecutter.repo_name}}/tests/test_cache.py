@@ -14,6 +14,7 @@ import pytest
 from dogpile.cache import make_region
 from dogpile.cache.api import NO_VALUE, CacheBackend, CantDeserializeException
 
+from {{ cookiecutter.repo_name }}.caching import store
 from {{ cookiecutter.repo_name }}.caching.backends import (
     backend_from_url,
     deserialize,
@@ -25,7 +26,6 @@ from {{ cookiecutter.repo_name }}.caching.failopen import (
     FailOpenMutex,
     well_formed,
 )
-from {{ cookiecutter.repo_name }}.caching import store
 from {{ cookiecutter.repo_name }}.caching.store import Cache, cache_from_settings
 
 
