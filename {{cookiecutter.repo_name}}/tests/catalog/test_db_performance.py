@@ -270,8 +270,13 @@ def test_cold_items_with_no_cache_query_the_version_once_per_ttl(
     seed(dbsession, 120)  # rolled back with the test
     settings = {"cache.url": "none://", "pagecache.enabled": "false"}
     app = main({}, **{**app_settings, **settings, "httpcache.version_ttl": "60"})
-    environ = {"tm.active": True, "tm.manager": tm, "app.dbsession": dbsession}
-    testapp = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com", **environ})
+    environ = {
+        "HTTP_HOST": "example.com",
+        "tm.active": True,
+        "tm.manager": tm,
+        "app.dbsession": dbsession,
+    }
+    testapp = webtest.TestApp(app, extra_environ=environ)
     paths = ("/items", "/items", "/items?page=2", "/items?page=2")
     counts = [queries_of(testapp.get(path, status=200)) for path in paths]
     assert counts == [3, 2, 3, 3]
