@@ -261,6 +261,21 @@ def test_in_process_backends_are_not_shared(url, keeps_data):
     )
 
 
+def test_none_keeps_generations_and_no_data():
+    """none://: nothing is stored, but a data set's generation stays put until
+    a write in this process bumps it (ETag versions are reused as with memory)."""
+    cache = cache_from_settings({"cache.url": "none://", "cache.quiet": "true"}, "t")
+    assert cache.get_or_create("items", "page", lambda: 1) == 1
+    assert cache.get_or_create("items", "page", lambda: 2) == 2  # not stored
+    generation = cache.generation("items")
+    assert cache.generation("items") == generation
+    cache.bump("items")
+    bumped = cache.generation("items")
+    assert bumped != generation
+    cache.drop_generations()
+    assert cache.generation("items") != bumped  # deleted: a new one is made
+
+
 def test_healthz_reports_a_degraded_cache(testapp, app, monkeypatch):
     breaker = CircuitBreaker(retry_after=60)
     breaker.failed(ConnectionRefusedError("down"))

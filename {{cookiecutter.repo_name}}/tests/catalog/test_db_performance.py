@@ -261,3 +261,27 @@ def test_settings_are_typed_and_pgbouncer_turns_off_prepared_statements():
         "connect_timeout": 5,
         "prepare_threshold": None,
     }
+
+
+def test_cold_items_with_no_cache_query_the_version_once_per_ttl(
+    app_settings, tm, dbsession
+):
+    """``cache.url = none://`` renders every page, but reuses the version.
+
+    The ETag's version query runs on the first request, then not again within
+    ``httpcache.version_ttl``: the page and its tags are all a page costs.
+    """
+    seed(dbsession, 120)  # rolled back with the test
+    settings = {"cache.url": "none://", "pagecache.enabled": "false"}
+    app = main({}, **{**app_settings, **settings, "httpcache.version_ttl": "60"})
+    environ = {
+        "HTTP_HOST": "example.com",
+        "tm.active": True,
+        "tm.manager": tm,
+        "app.dbsession": dbsession,
+    }
+    testapp = webtest.TestApp(app, extra_environ=environ)
+    paths = ("/items", "/items", "/items?page=2", "/items?page=2")
+    counts = [queries_of(testapp.get(path, status=200)) for path in paths]
+    assert counts == [3, 2, 3, 3]
+    app.registry["dbengine"].dispose()

@@ -7,7 +7,7 @@
 * ``redis+sentinel://host:port,host:port/service_name/db``  shared, Sentinel failover
 * ``redis+cluster://host:port,host:port``  shared, Redis Cluster
 * ``memcached://host:port[,host:port]``  shared, consistent hashing over the servers
-* ``none://``         same API, nothing stored
+* ``none://``         same API, nothing stored but this process's data-set generations
 
 Every project carries every backend's module; a server backend needs its client
 library, installed with the project's extra (``pip install -e '.[redis]'`` or
@@ -18,7 +18,8 @@ import importlib
 from urllib.parse import urlsplit
 
 import orjson
-from dogpile.cache.api import CantDeserializeException
+from dogpile.cache import register_backend
+from dogpile.cache.api import NO_VALUE, CantDeserializeException
 from dogpile.cache.backends.memory import MemoryBackend
 from dogpile.cache.backends.null import NullBackend
 from dogpile.cache.util import sha1_mangle_key
@@ -44,7 +45,7 @@ def backend_from_url(
     if parts.scheme == "memory":
         return "dogpile.cache.memory", {"cache_dict": LockedLRU(memory_size)}
     if parts.scheme == "none":
-        return "dogpile.cache.null", {}
+        return NONE, {}
     if parts.scheme not in SERVER_BACKENDS:
         raise ValueError(
             f"cache.url {url!r}: scheme must be memory, none, "
@@ -89,6 +90,44 @@ def mangle_key(key):
 def lasting(key):
     """Is ``key`` (as mangled) stored without expiry?"""
     return key.startswith(LASTING)
+
+
+class NoneBackend(NullBackend):
+    """``none://``: stores nothing but this process's data-set generations.
+
+    Like ``memory://`` for ETags: a generation that stays put lets this process
+    reuse the data set's source version for ``httpcache.version_ttl`` instead of
+    querying it on every request, while a write here still replaces it at once.
+    """
+
+    def __init__(self, arguments):
+        super().__init__(arguments)
+        self._generations = {}
+
+    def get(self, key):
+        return self._generations.get(key, NO_VALUE)
+
+    def get_multi(self, keys):
+        return [self.get(key) for key in keys]
+
+    def set(self, key, value):
+        if lasting(key):
+            self._generations[key] = value
+
+    def set_multi(self, mapping):
+        for key, value in mapping.items():
+            self.set(key, value)
+
+    def delete(self, key):
+        self._generations.pop(key, None)
+
+    def delete_multi(self, keys):
+        for key in keys:
+            self.delete(key)
+
+
+NONE = f"{__package__}.none"
+register_backend(NONE, __name__, "NoneBackend")
 
 
 def in_process(backend):
