@@ -14,7 +14,7 @@ import pytest
 from dogpile.cache import make_region
 from dogpile.cache.api import NO_VALUE, CacheBackend, CantDeserializeException
 
-from {{ cookiecutter.repo_name }}.caching import store
+from {{ cookiecutter.repo_name }}.caching import backends, store
 from {{ cookiecutter.repo_name }}.caching.backends import (
     backend_from_url,
     deserialize,
@@ -274,6 +274,14 @@ def test_none_keeps_generations_and_no_data():
     assert bumped != generation
     cache.drop_generations()
     assert cache.generation("items") != bumped  # deleted: a new one is made
+
+
+def test_none_keeps_a_bounded_number_of_generations(monkeypatch):
+    monkeypatch.setattr(backends, "NONE_GENERATIONS", 5)
+    cache = cache_from_settings({"cache.url": "none://", "cache.quiet": "true"}, "t")
+    for number in range(20):  # a scope per row a page names
+        cache.scope_generations("items", [f"item:{number}"])
+    assert len(cache.region.backend.proxied._generations) <= 5
 
 
 def test_healthz_reports_a_degraded_cache(testapp, app, monkeypatch):

@@ -92,17 +92,22 @@ def lasting(key):
     return key.startswith(LASTING)
 
 
+NONE_GENERATIONS = 10_000  # generations none:// keeps per process
+
+
 class NoneBackend(NullBackend):
     """``none://``: stores nothing but this process's data-set generations.
 
     Like ``memory://`` for ETags: a generation that stays put lets this process
     reuse the data set's source version for ``httpcache.version_ttl`` instead of
     querying it on every request, while a write here still replaces it at once.
+    Bounded (scopes have generations too, one per row a page names): one that
+    is dropped is made anew, which only retires what depended on it.
     """
 
     def __init__(self, arguments):
         super().__init__(arguments)
-        self._generations = {}
+        self._generations = LockedLRU(NONE_GENERATIONS)
 
     def get(self, key):
         return self._generations.get(key, NO_VALUE)
