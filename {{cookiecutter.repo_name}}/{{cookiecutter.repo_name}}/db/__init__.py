@@ -10,7 +10,8 @@
 * Safe methods (GET, HEAD, OPTIONS) skip pyramid_tm (``tm.activate_hook``): its
   bookkeeping costs more than a cached page. They get a plain read-only
   session on the replica (``sqlalchemy.replica_url``, ``DATABASE_REPLICA_URL``)
-  or the primary, closed when the request ends. Flushing a write there raises
+  or the primary, in autocommit (no BEGIN/ROLLBACK round trips), closed when
+  the request ends. Flushing a write there raises
   ``ReadOnlyRequest``: a GET that writes is a bug (crawlers and prefetchers
   replay GETs).
 {%- if cookiecutter.__database == "postgresql" %}
@@ -72,7 +73,12 @@ def includeme(config):
     replica_url = DatabaseSettings.from_settings(settings).replica_url
     read_engine = make_engine(settings, url=replica_url) if replica_url else engine
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
-    read_session_factory = make_read_session_factory(read_engine)
+    # Reads run in autocommit: no BEGIN and no ROLLBACK round trip per request
+    # (with the default READ COMMITTED each statement has its own snapshot
+    # inside a transaction too).
+    read_session_factory = make_read_session_factory(
+        read_engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
     config.registry["dbengine"] = engine
     config.registry["dbengine_read"] = read_engine
     config.registry["dbsession_factory"] = session_factory
