@@ -55,7 +55,7 @@ def server_options(environ, cpu_count):
         # than gunicorn's "gevent" worker on a hello-world, 16% more on a view
         # waiting on an upstream (gunicorn parses each request in Python).
         # ... one connection per accept, so workers share them (gevent_worker.py).
-        "worker_class": "{{ cookiecutter.repo_name }}.scripts.gevent_worker.BalancedPyWSGIWorker",
+        "worker_class": f"{__package__}.gevent_worker.BalancedPyWSGIWorker",
         "worker_connections": int(environ.get("WORKER_CONNECTIONS", "1000")),
         "preload_app": True,
         # SIGTERM: stop accepting, finish in-flight requests, then stop.
