@@ -81,7 +81,11 @@ FILES_BY_ANSWER = {
     "template_engine": ENGINE_FILES,
     "concurrency": {
         "threads": [],
-        "gevent": ["tests/test_serve_gevent.py", "tests/slow_view.py"],
+        "gevent": [
+            "tests/test_serve_gevent.py",
+            "tests/slow_view.py",
+            "{pkg}/scripts/gevent_worker.py",
+        ],
     },
 }
 

@@ -138,6 +138,7 @@ def test_shape_project_removes_and_renames(tmp_path):
         "tests/test_serve_gevent.py",
         "pkg/scripts/serve_threads.py",
         "pkg/scripts/serve_gevent.py",
+        "pkg/scripts/gevent_worker.py",
         "pkg/clients/fanout_threads.py",
         "pkg/clients/fanout_gevent.py",
         "pkg/scripts/pshell_sqlalchemy.py",

@@ -28,7 +28,10 @@ MARKERS = {
         "tests/catalog/test_db.py",
     ],
     ("orm", "none"): ["tests/catalog/test_catalog_memory.py"],
-    ("concurrency", "gevent"): ["tests/test_serve_gevent.py"],
+    ("concurrency", "gevent"): [
+        "tests/test_serve_gevent.py",
+        "{pkg}/scripts/gevent_worker.py",
+    ],
 }
 DEPENDENCIES = {
     ("cache_backend", "redis"): "redis[hiredis]",

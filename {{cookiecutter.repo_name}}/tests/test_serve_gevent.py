@@ -5,6 +5,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from gunicorn.workers.ggevent import GeventPyWSGIWorker
+
 from {{ cookiecutter.repo_name }}.scripts import bench, serve
 
 from .services import free_port
@@ -60,8 +62,11 @@ def test_concurrent_slow_requests_overlap(server_environ, tmp_path):  # noqa: F8
 
 def test_app_loads_in_the_master_with_pools_sized_to_worker_connections(ini_file):
     options = serve.server_options({"WORKER_CONNECTIONS": "250"}, cpu_count=2)
-    assert options["preload_app"] and options["worker_class"] == "gevent_pywsgi"
+    assert options["preload_app"]
     server = serve.Server(options, ini_file)
+    # gevent's pywsgi server, taking one connection per accept (not 100).
+    assert server.cfg.worker_class.server_class.max_accept == 1
+    assert issubclass(server.cfg.worker_class, GeventPyWSGIWorker)
     assert server.cfg.control_socket_disable  # none in ~/.gunicorn, shared per user
     app = server.load()
     assert app.registry.settings["cache.max_connections"] == "250"

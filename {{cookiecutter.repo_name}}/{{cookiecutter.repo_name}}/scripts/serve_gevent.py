@@ -54,7 +54,8 @@ def server_options(environ, cpu_count):
         # gevent's own pywsgi server in each worker: measured 45% more requests/s
         # than gunicorn's "gevent" worker on a hello-world, 16% more on a view
         # waiting on an upstream (gunicorn parses each request in Python).
-        "worker_class": "gevent_pywsgi",
+        # ... one connection per accept, so workers share them (gevent_worker.py).
+        "worker_class": f"{__package__}.gevent_worker.BalancedPyWSGIWorker",
         "worker_connections": int(environ.get("WORKER_CONNECTIONS", "1000")),
         "preload_app": True,
         # SIGTERM: stop accepting, finish in-flight requests, then stop.
