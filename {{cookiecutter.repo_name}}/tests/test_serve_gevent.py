@@ -5,9 +5,16 @@ import time
 import urllib.request
 from pathlib import Path
 
+import gevent.socket
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
 from gunicorn.workers.ggevent import GeventPyWSGIWorker
 
 from {{ cookiecutter.repo_name }}.scripts import bench, serve
+from {{ cookiecutter.repo_name }}.scripts.gevent_worker import (
+    OneAcceptServer,
+    TakeTurnsHandler,
+)
 
 from .services import free_port
 from .test_serve import server_environ  # noqa: F401 (fixture)
@@ -70,3 +77,49 @@ def test_app_loads_in_the_master_with_pools_sized_to_worker_connections(ini_file
     assert server.cfg.control_socket_disable  # none in ~/.gunicorn, shared per user
     app = server.load()
     assert app.registry.settings["cache.max_connections"] == "250"
+
+
+def test_a_connection_with_requests_waiting_takes_turns_with_the_others():
+    """A client whose next requests are already there (here: pipelined) does not
+    hold the worker: a request arriving on another connection meanwhile is
+    answered within two of its responses, not after all of them."""
+    served, connections = [], {}
+
+    def app(environ, start_response):
+        served.append(environ["PATH_INFO"])
+        if environ["PATH_INFO"] == "/a1":  # the other client's request arrives
+            connections["b"].sendall(request("/b1"))
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    server = OneAcceptServer(
+        ("127.0.0.1", 0),
+        application=app,
+        handler_class=TakeTurnsHandler,
+        log=Logger(Config()),  # gunicorn's handler logs through it (access log off)
+    )
+    server.start()
+    try:
+        for name in "ab":
+            # One request each first: both connections are then accepted and
+            # their greenlets wait for the next request.
+            connections[name] = gevent.socket.create_connection(server.address)
+            connections[name].sendall(request(f"/{name}0"))
+            read_responses(connections[name], 1)
+        connections["a"].sendall(b"".join(request(f"/a{n}") for n in range(1, 21)))
+        read_responses(connections["a"], 20)
+        read_responses(connections["b"], 1)
+    finally:
+        server.stop()
+    # Without turns: /b1 after /a20.
+    assert served.index("/b1") < served.index("/a3"), served
+
+
+def request(path):
+    return f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode()
+
+
+def read_responses(conn, count):
+    received = b""
+    while received.count(b"\r\n\r\nok") < count:
+        received += conn.recv(65536)
