@@ -46,28 +46,28 @@ def _bare_same_bytes_app():
     return app
 
 
+def page_response(pages, request):
+    """The captured bytes of the page ``request`` names, as a Pyramid response."""
+    return Response(
+        body=pages[request.path_qs], content_type="text/html", charset="utf-8"
+    )
+
+
+def catch_all_app(view):
+    """A Pyramid app sending every path to ``view``."""
+    with Configurator() as config:
+        config.add_route("all", "/*rest")
+        config.add_view(view, route_name="all")
+    return config.make_wsgi_app()
+
+
 def _same_bytes_app():
     pages = captured_pages()
-
-    def page(request):
-        return Response(
-            body=pages[request.path_qs], content_type="text/html", charset="utf-8"
-        )
-
-    with Configurator() as config:
-        config.add_route("page", "/*rest")
-        config.add_view(page, route_name="page")
-    return config.make_wsgi_app()
+    return catch_all_app(lambda request: page_response(pages, request))
 
 
 def _hello_app():
-    def hello(request):
-        return Response("Hello World!")
-
-    with Configurator() as config:
-        config.add_route("hello", "/*rest")
-        config.add_view(hello, route_name="hello")
-    return config.make_wsgi_app()
+    return catch_all_app(lambda request: Response("Hello World!"))
 
 
 def bare(environ, start_response):

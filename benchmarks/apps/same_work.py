@@ -12,9 +12,7 @@ same database work on this server.
 import os
 import time
 
-from ceiling import captured_pages
-from pyramid.config import Configurator
-from pyramid.response import Response
+from ceiling import captured_pages, catch_all_app, page_response
 from sqlalchemy import bindparam, create_engine, text
 
 PER_PAGE = 50
@@ -46,14 +44,9 @@ def make_app():
             rows = connection.execute(ROWS, {"after": 0, "limit": PER_PAGE + 1}).all()
             ids = [row[0] for row in rows[:PER_PAGE]]
             connection.execute(TAGS, {"ids": ids}).all()
-        return Response(
-            body=pages[request.path_qs], content_type="text/html", charset="utf-8"
-        )
+        return page_response(pages, request)
 
-    with Configurator() as config:
-        config.add_route("page", "/*rest")
-        config.add_view(page, route_name="page")
-    return config.make_wsgi_app()
+    return catch_all_app(page)
 
 
 app = make_app() if os.environ.get("CEILING_PAGES") else None
