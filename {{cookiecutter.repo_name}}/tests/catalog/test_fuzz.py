@@ -87,12 +87,8 @@ class AppReads(NamedTuple):
     hosts: list  # app.allowed_hosts
 
 
-class RecordingEnviron(dict):
-    """A WSGI environ noting each key the app looks up."""
-
-    def __init__(self, environ, reads):
-        super().__init__(environ)
-        self.reads = reads
+class RecordsReads:
+    """Notes in ``self.reads`` each key looked up or tested (a mixin)."""
 
     def __getitem__(self, key):
         self.reads.add(key)
@@ -101,6 +97,14 @@ class RecordingEnviron(dict):
     def __contains__(self, key):
         self.reads.add(key)
         return super().__contains__(key)
+
+
+class RecordingEnviron(RecordsReads, dict):
+    """A WSGI environ noting each key the app looks up."""
+
+    def __init__(self, environ, reads):
+        super().__init__(environ)
+        self.reads = reads
 
     def get(self, key, default=None):
         self.reads.add(key)
@@ -111,20 +115,12 @@ class RecordingEnviron(dict):
         return super().pop(key, *default)
 
 
-class RecordingQuery(GetDict):
+class RecordingQuery(RecordsReads, GetDict):
     """``request.GET`` (WebOb's parsed query) noting each parameter asked for."""
 
     def __init__(self, data, env, reads):
         super().__init__(data, env)
         self.reads = reads
-
-    def __getitem__(self, key):
-        self.reads.add(key)
-        return super().__getitem__(key)
-
-    def __contains__(self, key):
-        self.reads.add(key)
-        return super().__contains__(key)
 
     def getall(self, key):
         self.reads.add(key)
