@@ -107,7 +107,7 @@ def main(argv=None):
         captured = bench_project(mode, combo, project, env, rows)
         if not revision(combo) and (pages is None or combo == REFERENCE_COMBO):
             pages = captured
-    # The ceiling, I/O rows and profile are measured on today's code only.
+    # The ceilings, I/O rows and profile are measured on today's code only.
     today = [combo for combo in projects if not revision(combo)]
     threads_combo = next((c for c in today if not uses_gevent(c)), None)
     gevent_combo = next((c for c in today if uses_gevent(c)), None)
@@ -115,6 +115,8 @@ def main(argv=None):
     reference = REFERENCE_COMBO if REFERENCE_COMBO in projects else threads_combo
     if reference:
         bench_ceiling(mode, *projects[reference], pages, rows)
+    if gevent_combo:  # gunicorn + gevent: its rows' own ceilings
+        bench_ceiling(mode, *projects[gevent_combo], pages, rows, gevent=True)
     io_projects = [projects[c][0] for c in (reference, gevent_combo) if c]
     bench_io(mode, base_python, io_projects, rows)
     profile_text = ""

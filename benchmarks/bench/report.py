@@ -8,7 +8,14 @@ import platform
 from dataclasses import asdict
 from pathlib import Path
 
-from .config import BENCHMARKS, ITEMS_PER_PAGE, REFERENCE_COMBO, revision
+from .config import (
+    BENCHMARKS,
+    COMBOS,
+    ITEMS_PER_PAGE,
+    REFERENCE_COMBO,
+    revision,
+    uses_gevent,
+)
 from .shell import run
 from .workloads import (
     BASELINE_TARGET,
@@ -19,7 +26,6 @@ from .workloads import (
     ceiling_target,
 )
 
-CEILING_TARGETS = [ceiling_target(app) for app in CEILINGS]
 CHART = BENCHMARKS / "chart.py"
 
 
@@ -52,7 +58,10 @@ def references(row, by_key):
     base = by_key.get((BASELINE_TARGET, workload))
     if workload.startswith(IO):  # the baseline makes one kind of call
         base = by_key.get((BASELINE_TARGET, IO))
-    ceilings = (by_key.get((target, workload)) for target in CEILING_TARGETS)
+    # A gevent project is compared with the ceilings served by gunicorn + gevent.
+    combo = row.target.partition("@")[0]
+    gevent = combo in COMBOS and uses_gevent(combo)
+    ceilings = (by_key.get((ceiling_target(app, gevent), workload)) for app in CEILINGS)
     return base, next((ceiling for ceiling in ceilings if ceiling), None)
 
 
@@ -76,7 +85,8 @@ def report(rows, mode, started, elapsed, profile_text):
         f"({mode.io_connections} for the I/O rows), {mode.workers} server workers; "
         f"{mode.items} seeded items, {ITEMS_PER_PAGE} per page.",
         "Ratios compare requests/s with the baseline's row for the same workload "
-        "and with the ceiling for the same page: a bare WSGI callable returning "
+        "and with the ceiling for the same page on the same server (granian, or "
+        "gunicorn + gevent for a gevent project): a bare WSGI callable returning "
         "its bytes (warm rows), the same queries returning its bytes (cold row).",
         "",
         "| target | workload | req/s | p50 ms | p99 ms | errors | queries/req "

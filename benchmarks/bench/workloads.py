@@ -54,8 +54,10 @@ CEILINGS = ("bare_same_bytes", "same_work", SAME_BYTES)
 BASELINE_TARGET = "baseline"
 
 
-def ceiling_target(app):
-    return f"ceiling {app.replace('_', '-')}"
+def ceiling_target(app, gevent=False):
+    """``ceiling same-bytes``; on the gevent project's server, ``... on gevent``."""
+    name = f"ceiling {app.replace('_', '-')}"
+    return f"{name} on gevent" if gevent else name
 
 
 def warm(port, paths, mode, headers=None):
@@ -212,16 +214,19 @@ def bench_project(mode, combo, project, env, rows):
     return pages
 
 
-def bench_ceiling(mode, project, env, pages, rows):
+def bench_ceiling(mode, project, env, pages, rows, gevent=False):
     """The project's page bytes from a bare WSGI callable and from Pyramid, the
-    same queries with those bytes (same work), hello world, bare WSGI."""
+    same queries with those bytes (same work), hello world, bare WSGI, on the
+    project's production server. On a gevent project's server (``gevent``),
+    only the ceilings its rows are compared with."""
     pages_file = BUILD / "ceiling-pages.json"
     pages_file.write_text(json.dumps(pages))
     env = dict(env, PYTHONPATH=str(APPS), CEILING_PAGES=str(pages_file))
-    for app, (spec, paths) in CEILING_APPS.items():
+    apps = {app: CEILING_APPS[app] for app in CEILINGS} if gevent else CEILING_APPS
+    for app, (spec, paths) in apps.items():
         port = free_port()
         cmd = app_server_cmd(project, spec, mode, port)
-        target = ceiling_target(app)
+        target = ceiling_target(app, gevent)
         with Server(target.replace(" ", "-"), cmd, env, APPS, port):
             warm(port, paths, mode)
             for path, workload in paths.items():
