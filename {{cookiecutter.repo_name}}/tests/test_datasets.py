@@ -6,6 +6,8 @@ truth of the test's own. Nothing of it ships as app code, and nothing here
 imports the example: ``make remove-example`` keeps this test.
 """
 
+import threading
+import time
 import uuid
 
 import pytest
@@ -26,6 +28,7 @@ class Articles:
         self.rows = ["First article"]
         self.revision = 1
         self.renders = 0
+        self.gate = None  # a threading.Event the list view waits for, if set
 
     def version(self, request):
         return str(self.revision), None
@@ -39,6 +42,8 @@ def articles_app(settings, articles):
 
     def list_articles(request):
         articles.renders += 1
+        if articles.gate is not None:
+            articles.gate.wait(10)
         return {
             "articles": request.cache.get_or_create(
                 ARTICLES, "all", lambda: list(articles.rows)
@@ -142,6 +147,36 @@ def test_a_write_in_one_instance_is_seen_by_another(instances, articles):
     fresh = reader.get("/articles")
     assert fresh.json == {"articles": ["First article", "Second article"]}
     assert fresh.headers["ETag"] != stale.headers["ETag"]
+
+
+def test_a_retired_page_is_rendered_once_for_concurrent_requests(
+    app_settings, articles
+):
+    """A stampede: requests for a busy page that a write just retired wait
+    for one render of it instead of each rendering it."""
+    settings = {**app_settings, "cache.namespace": f"stampede-{uuid.uuid4().hex[:8]}"}
+    client = articles_app(settings, articles)
+    try:
+        client.get("/articles")  # stored
+        client.post("/articles", {"title": "Second article"})  # retired
+        renders = articles.renders
+        articles.gate = threading.Event()  # each render waits for the gate
+        bodies = []
+        readers = [
+            threading.Thread(target=lambda: bodies.append(client.get("/articles").body))
+            for _ in range(6)
+        ]
+        for reader in readers:
+            reader.start()
+        time.sleep(0.3)  # all six under way: one rendering, five waiting
+        articles.gate.set()
+        for reader in readers:
+            reader.join(10)
+        assert articles.renders - renders == (1 if keeps_pages(client) else 6)
+        assert len(bodies) == 6 and len(set(bodies)) == 1
+        assert b"Second article" in bodies[0]
+    finally:
+        client.app.registry.cache.drop_generations()
 
 
 def test_etag_for_an_unregistered_data_set_fails_at_start_up(app_settings):

@@ -79,6 +79,7 @@ from ..web.hosts import ORIGIN
 from . import conditional
 from .lru import LockedLRU
 from .personal import READS, is_personal
+from .renders import RenderOnce
 
 # environ keys shared with ``page_cache_view`` (inside Pyramid)
 STORE_AS = "pagecache.store_as"  # (dataset, version tag, depends) of a storable page
@@ -532,6 +533,7 @@ class PageCache:
         # cookie) gets pages of the current generations, never of one this
         # process reused from up to ``version_ttl`` ago.
         self.wrote_marker = getattr(app.registry, "read_your_writes_cookie", None)
+        self.renders = RenderOnce()
         app.registry.page_cache = self  # for tests and introspection
 
     def __call__(self, environ, start_response):
@@ -553,6 +555,25 @@ class PageCache:
         if entry is None:
             entry = self._shared_entry(key)
         if entry is None:
+            return self._render_once(environ, start_response, key)
+        return self._answer(entry, environ, start_response)
+
+    def _render_once(self, environ, start_response, key):
+        """Render a page, or wait for the render of it already under way.
+
+        Only a page this process stored before, now retired, waits: one never
+        stored (per-user, or ``none://``) may never be, and renders at once;
+        so does a request that must see its own write.
+        """
+        if self.store.kept(key) is None or self._wrote_recently(environ):
+            return self._render_and_store(environ, start_response, key)
+        if self.renders.lead(key):
+            try:
+                return self._render_and_store(environ, start_response, key)
+            finally:
+                self.renders.done(key)
+        entry = self._local_entry(key) or self._shared_entry(key)
+        if entry is None:  # not stored (a write raced it), or the wait ran out
             return self._render_and_store(environ, start_response, key)
         return self._answer(entry, environ, start_response)
 
