@@ -551,12 +551,15 @@ class PageCache:
             # A date comparison: Pyramid's conditional_view decides (its 304
             # carries the ETag, made from the stored body when it is current).
             return self._render_and_store(environ, start_response, key)
-        entry = None if self._wrote_recently(environ) else self._local_entry(key)
-        if entry is None:
-            entry = self._shared_entry(key)
+        entry = self._stored_entry(environ, key)
         if entry is None:
             return self._render_once(environ, start_response, key)
         return self._answer(entry, environ, start_response)
+
+    def _stored_entry(self, environ, key):
+        """The stored page for ``key`` if it is current, else None."""
+        entry = None if self._wrote_recently(environ) else self._local_entry(key)
+        return entry if entry is not None else self._shared_entry(key)
 
     def _render_once(self, environ, start_response, key):
         """Render a page, or wait for the render of it already under way.
@@ -572,7 +575,7 @@ class PageCache:
                 return self._render_and_store(environ, start_response, key)
             finally:
                 self.renders.done(key)
-        entry = self._local_entry(key) or self._shared_entry(key)
+        entry = self._stored_entry(environ, key)
         if entry is None:  # not stored (a write raced it), or the wait ran out
             return self._render_and_store(environ, start_response, key)
         return self._answer(entry, environ, start_response)
