@@ -202,13 +202,13 @@ class Cache:
             keys.append(f"{self.namespace}:{key}")
         values = self.region.get_multi(keys, ignore_expiration=True)
         value = NO_VALUE if key is None else values.pop()
-        found, now = {}, self.clock()
+        found, read = {}, {}
         for dataset, generation_key, generation in zip(
             datasets, generation_keys, values, strict=True
         ):
             if generation is not NO_VALUE:
-                found[dataset] = generation
-                self._recent[generation_key] = (generation, now)
+                found[dataset] = read[generation_key] = generation
+        self._remember(read)
         return found, None if value is NO_VALUE else value
 
 

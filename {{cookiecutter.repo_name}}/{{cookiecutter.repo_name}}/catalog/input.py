@@ -46,6 +46,10 @@ def _price_error(price):
     return None
 
 
+# The fields a new item and a change share, each with its check.
+SHARED_FIELDS = {"name": _name_error, "price_cents": _price_error}
+
+
 def parse_new_item(body):
     """Return a ``NewItem`` from a decoded JSON body, or raise ``InvalidInput``."""
     if not isinstance(body, dict):
@@ -53,11 +57,8 @@ def parse_new_item(body):
     errors = {}
     name = body.get("name")
     price = body.get("price_cents")
-    for field, error in (
-        ("name", _name_error(name)),
-        ("price_cents", _price_error(price)),
-    ):
-        if error:
+    for field, check in SHARED_FIELDS.items():
+        if error := check(body.get(field)):
             errors[field] = error
     category_id = body.get("category_id")
     if not _is_int(category_id) or not 1 <= category_id <= MAX_ID:
@@ -88,7 +89,7 @@ def parse_new_item(body):
     )
 
 
-CHANGEABLE = ("name", "price_cents")
+CHANGEABLE = tuple(SHARED_FIELDS)
 
 
 def parse_item_change(body):
@@ -102,11 +103,10 @@ def parse_item_change(body):
     errors = {field: "cannot be changed" for field in body if field not in CHANGEABLE}
     if not any(field in body for field in CHANGEABLE):
         errors["body"] = "give name, price_cents or both"
+    for field, check in SHARED_FIELDS.items():
+        if field in body and (error := check(body[field])):
+            errors[field] = error
     name, price = body.get("name"), body.get("price_cents")
-    if "name" in body and _name_error(name):
-        errors["name"] = _name_error(name)
-    if "price_cents" in body and _price_error(price):
-        errors["price_cents"] = _price_error(price)
     if errors:
         raise InvalidInput(errors)
     return ItemChange(
